@@ -1,0 +1,71 @@
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { TSchema } from '@sinclair/typebox';
+import { CLIENT_FRAME_SCHEMAS, type ClientFrame, type ClientOp, type ReqId } from './frames.js';
+import { CONTENT_SCHEMAS, type SendableType } from './model.js';
+import { ParleyError } from './errors.js';
+
+const frameChecks = new Map<string, TypeCheck<TSchema>>(
+  Object.entries(CLIENT_FRAME_SCHEMAS).map(([op, schema]) => [op, TypeCompiler.Compile(schema)]),
+);
+const contentChecks = new Map<string, TypeCheck<TSchema>>(
+  Object.entries(CONTENT_SCHEMAS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
+);
+
+export type ParseResult =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; error: ParleyError; id?: ReqId };
+
+function reqIdOf(obj: Record<string, unknown>): ReqId | undefined {
+  const id = obj.id;
+  return typeof id === 'number' || (typeof id === 'string' && id.length <= 64) ? id : undefined;
+}
+
+function firstError(check: TypeCheck<TSchema>, value: unknown): string {
+  const e = check.Errors(value).First();
+  return e ? `${e.path || '/'}: ${e.message}` : 'invalid';
+}
+
+/** Validate an already-parsed value as a client frame. */
+export function checkClientFrame(value: unknown): ParseResult {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, error: new ParleyError('bad_frame') };
+  }
+  const obj = value as Record<string, unknown>;
+  const id = reqIdOf(obj);
+  const check = typeof obj.op === 'string' ? frameChecks.get(obj.op) : undefined;
+  if (!check) {
+    return { ok: false, id, error: new ParleyError('unknown_op', `unknown op: ${String(obj.op).slice(0, 32)}`) };
+  }
+  if (!check.Check(value)) {
+    return { ok: false, id, error: new ParleyError('invalid_field', `${obj.op} ${firstError(check, value)}`) };
+  }
+  const frame = value as ClientFrame;
+  if (frame.op === 'send') {
+    const cerr = checkContent(frame.type, frame.content);
+    if (cerr) return { ok: false, id, error: cerr };
+  }
+  return { ok: true, frame };
+}
+
+/** Parse and validate one text frame. */
+export function parseClientFrame(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: new ParleyError('bad_frame', 'frame is not valid JSON') };
+  }
+  return checkClientFrame(value);
+}
+
+/** Validate message content for its type; null when valid. */
+export function checkContent(type: SendableType, content: unknown): ParleyError | null {
+  const check = contentChecks.get(type);
+  if (!check) return new ParleyError('invalid_field', `unknown message type: ${type}`);
+  if (!check.Check(content)) return new ParleyError('invalid_field', `content ${firstError(check, content)}`);
+  return null;
+}
+
+export function isClientOp(op: unknown): op is ClientOp {
+  return typeof op === 'string' && frameChecks.has(op);
+}

@@ -1,0 +1,58 @@
+import type { ClientFrame, Platform } from '@parley/protocol';
+
+/**
+ * The link ↔ dispatch transport seam.
+ *
+ * Upstream (link → dispatch): connection opened (after the link verified the
+ * token), connection closed, and every validated client frame other than
+ * `ping`. Downstream (dispatch → link): replies to one connection, pushes to
+ * many connections with the payload encoded once, and kicks.
+ *
+ * Guarantees: frames of one connection reach dispatch in the order the link
+ * received them, all through one dispatcher for the life of the connection
+ * (a dispatcher failover re-opens the session on another one); downstream
+ * messages to one link arrive in the order dispatch sent them. Delivery is
+ * at-most-once: a broken link↔dispatch connection loses what was in flight,
+ * and clients recover by resend (idempotent by cmid) and gap fill.
+ */
+export interface SessionInfo {
+  app_id: string;
+  user_id: string;
+  conn_id: string;
+  link_id: string;
+  platform: Platform;
+  device_id?: string;
+  /** token issue time (ms): dispatch rejects tokens revoked after it */
+  token_iat: number;
+  connected_at: number;
+}
+
+export type Upstream =
+  | { kind: 'open'; session: SessionInfo }
+  | { kind: 'close'; session: SessionInfo }
+  | { kind: 'frame'; session: SessionInfo; frame: ClientFrame };
+
+export type Downstream =
+  /** one pre-encoded server frame (JSON text) to one connection */
+  | { kind: 'send'; link_id: string; conn_id: string; payload: string }
+  /** one pre-encoded server frame to many connections of one link */
+  | { kind: 'push'; link_id: string; conn_ids: string[]; payload: string }
+  /** send the payload (a `kicked` frame), then close the connection */
+  | { kind: 'kick'; link_id: string; conn_id: string; payload: string };
+
+/** What a link holds: its way up to the dispatchers. */
+export interface LinkSide {
+  readonly linkId: string;
+  up(msg: Upstream): void;
+  /** downstream messages for this link arrive here */
+  onDown(handler: (msg: Downstream) => void): void;
+  close(): Promise<void>;
+}
+
+/** What a dispatcher holds: its way down to every link. */
+export interface DispatchSide {
+  /** upstream messages from any link arrive here */
+  onUp(handler: (msg: Upstream) => void): void;
+  down(msg: Downstream): void;
+  close(): Promise<void>;
+}
