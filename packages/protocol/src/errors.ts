@@ -35,6 +35,7 @@ export const ERRORS = {
   recall_expired: { status: 403, retryable: false, message: 'the recall window has passed' },
   not_found: { status: 404, retryable: false, message: 'not found' },
   already_exists: { status: 409, retryable: false, message: 'already exists' },
+  conflict: { status: 409, retryable: false, message: 'the request conflicts with the current state' },
   rate_limited: { status: 429, retryable: true, message: 'too many requests; slow down' },
   shutting_down: { status: 503, retryable: true, message: 'server is shutting down' },
   unavailable: { status: 503, retryable: true, message: 'storage or upstream is unavailable' },

@@ -23,7 +23,7 @@ import type { ConvType, MemberRole, MessageStatus, MessageType } from '@parley/p
 export type StoreErrorKind = 'not_found' | 'duplicate' | 'conflict' | 'unavailable';
 
 export class StoreError extends Error {
-  constructor(readonly kind: StoreErrorKind, message: string, readonly cause?: unknown) {
+  constructor(readonly kind: StoreErrorKind, message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'StoreError';
   }

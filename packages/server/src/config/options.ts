@@ -1,0 +1,47 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/**
+ * Every option of the platform, with its default and description. Options
+ * come from (lowest to highest precedence) defaults, a config file (JSON),
+ * environment variables PARLEY_<NAME> and command-line flags --<name-with-dashes>.
+ * docs/configuration.md lists them; `parley --help` prints them from here.
+ */
+const opt = <T extends TSchema>(schema: T, description: string, env = true) =>
+  ({ ...schema, description, 'x-env': env }) as T;
+
+export const OptionsSchema = Type.Object({
+  role: opt(Type.Union([Type.Literal('all'), Type.Literal('link'), Type.Literal('dispatch'), Type.Literal('api')], { default: 'all' }),
+    'which roles this process runs: all (one process), link, dispatch or api'),
+  data_dir: opt(Type.String({ default: './data' }), 'directory for the SQLite file, signing keys, uploads and the default app credentials'),
+  host: opt(Type.String({ default: '127.0.0.1' }), 'address to listen on (use 0.0.0.0 to accept remote clients)'),
+  http_port: opt(Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }), 'HTTP API, web client and WebSocket (/ws) port'),
+  tcp_port: opt(Type.Integer({ minimum: 0, maximum: 65535, default: 8081 }), 'TCP client port (length-prefixed JSON frames)'),
+  store: opt(Type.Union([Type.Literal('sqlite'), Type.Literal('mysql')], { default: 'sqlite' }), 'message and domain store backend'),
+  sqlite_path: opt(Type.String({ default: '' }), 'SQLite file (default <data_dir>/parley.db)'),
+  location: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'location/presence backend'),
+  seq: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'sequence allocator backend'),
+  bus: opt(Type.Union([Type.Literal('memory'), Type.Literal('nats')], { default: 'memory' }), 'event bus backend'),
+  transport: opt(Type.Union([Type.Literal('inproc'), Type.Literal('tcp')], { default: 'inproc' }), 'link ↔ dispatch transport'),
+  commit_window_ms: opt(Type.Number({ minimum: 0, maximum: 100, default: 2 }), 'group commit: how long dispatch gathers messages into one transaction'),
+  commit_max_batch: opt(Type.Integer({ minimum: 1, maximum: 10000, default: 512 }), 'group commit: most messages per transaction'),
+  max_frame_bytes: opt(Type.Integer({ minimum: 1024, maximum: 16777216, default: 65536 }), 'largest client frame accepted'),
+  max_content_bytes: opt(Type.Integer({ minimum: 256, maximum: 1048576, default: 16384 }), 'largest message content (JSON bytes)'),
+  rate_per_sec: opt(Type.Number({ minimum: 1, default: 50 }), 'frames per second allowed per connection (token bucket rate)'),
+  rate_burst: opt(Type.Integer({ minimum: 1, default: 100 }), 'burst size of the per-connection token bucket'),
+  api_rate_per_sec: opt(Type.Number({ minimum: 1, default: 200 }), 'HTTP requests per second allowed per API key or user token'),
+  heartbeat_ms: opt(Type.Integer({ minimum: 1000, default: 30000 }), 'clients ping at least this often; silent connections close after twice this'),
+  auth_timeout_ms: opt(Type.Integer({ minimum: 100, default: 10000 }), 'time a new connection has to authenticate'),
+  send_buffer_bytes: opt(Type.Integer({ minimum: 65536, default: 4194304 }), 'per-connection send buffer before a slow consumer is disconnected'),
+  token_ttl_sec: opt(Type.Integer({ minimum: 60, default: 604800 }), 'lifetime of user tokens'),
+  upload_max_bytes: opt(Type.Integer({ minimum: 1024, default: 10485760 }), 'largest upload accepted by POST /v1/uploads'),
+  log_level: opt(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }), 'pino log level'),
+  web_dir: opt(Type.String({ default: '' }), 'directory of the built web client served at / (default: the bundled packages/web/dist)'),
+  mysql_url: opt(Type.String({ default: '' }), 'mysql://user:pass@host:port/db of the primary (store=mysql)'),
+  mysql_replica_url: opt(Type.String({ default: '' }), 'replica for history and search reads (store=mysql; default: the primary)'),
+  redis_url: opt(Type.String({ default: 'redis://127.0.0.1:6379' }), 'Redis for location/seq/registry'),
+  nats_url: opt(Type.String({ default: 'nats://127.0.0.1:4222' }), 'NATS JetStream for the event bus'),
+  link_id: opt(Type.String({ default: '' }), 'stable id of this link process (default: random per start)'),
+}, { additionalProperties: false });
+
+export type Options = Static<typeof OptionsSchema>;
+export type OptionName = keyof Options;

@@ -1,0 +1,100 @@
+import { ParleyError } from '@parley/protocol';
+import type { Logger } from 'pino';
+import type { Store, StoredMessage } from '../store/store.js';
+import type { Metrics } from '../metrics.js';
+
+export interface GroupCommitOptions {
+  /** how long to gather messages before committing (ms); 0 = next turn of the event loop */
+  windowMs: number;
+  /** commit at once when this many messages are waiting */
+  maxBatch: number;
+}
+
+interface Pending {
+  msg: StoredMessage;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: messages arriving within a short window share one store
+ * transaction, so the cost of a durable commit (an fsync) is paid once per
+ * batch instead of once per message. Each enqueue resolves only after its
+ * batch is committed — that is when the sender may be acked.
+ *
+ * Batches commit one at a time, in order; within a batch, messages are
+ * ordered by seq so the callers' continuations (ack, push) run in seq order.
+ * A failed batch rejects every message in it with `unavailable`: nothing of
+ * it was stored, so nothing is acked.
+ */
+export class GroupCommitter {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: GroupCommitOptions,
+    private readonly metrics?: Metrics,
+    private readonly log?: Logger,
+  ) {}
+
+  enqueue(msg: StoredMessage): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ msg, resolve, reject });
+      if (this.pending.length >= this.opts.maxBatch) this.kick();
+      else this.schedule();
+    });
+  }
+
+  /** Commit everything waiting now (graceful shutdown). */
+  async flush(): Promise<void> {
+    while (this.pending.length || this.running) {
+      if (this.running) await this.running;
+      else await this.runBatch();
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer || this.running) return;
+    this.timer = this.opts.windowMs > 0 ? setTimeout(() => this.kick(), this.opts.windowMs) : setImmediate(() => this.kick());
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = null;
+    }
+    if (this.running) return; // the running batch picks the rest up when it ends
+    void this.runBatch();
+  }
+
+  private runBatch(): Promise<void> {
+    const batch = this.pending.splice(0, this.opts.maxBatch);
+    if (batch.length === 0) return Promise.resolve();
+    batch.sort((a, b) => a.msg.seq - b.msg.seq);
+    const started = performance.now();
+    this.running = this.store
+      .commitMessages(batch.map((p) => p.msg))
+      .then(
+        () => {
+          this.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
+          this.metrics?.commitBatchSize.observe(batch.length);
+          this.metrics?.messagesStored.inc(batch.length);
+          for (const p of batch) p.resolve();
+        },
+        (err: unknown) => {
+          this.log?.error({ err, batch: batch.length }, 'group commit failed; nothing of the batch is acked');
+          const e = new ParleyError('unavailable', 'the message could not be stored; retry with the same cmid');
+          for (const p of batch) p.reject(e);
+        },
+      )
+      .finally(() => {
+        this.running = null;
+        // Messages that arrived during the commit have already waited a window.
+        if (this.pending.length) this.kick();
+      });
+    return this.running;
+  }
+}

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ParleyError, checkContent,
+  type ConvType, type MsgPush, type NoticeContent, type SendAck, type SendableType,
+} from '@parley/protocol';
+import type { EventBus } from '../bus/event-bus.js';
+import type { Metrics } from '../metrics.js';
+import type { SeqAllocator } from '../seq/seq-allocator.js';
+import type { Clock } from '../services/clock.js';
+import type { GroupChatService } from '../services/group-chat.js';
+import type { Membership } from '../services/membership.js';
+import { toWire } from '../services/message-view.js';
+import type { NoticeWriter, Route } from '../services/notice-writer.js';
+import type { SingleChatService } from '../services/single-chat.js';
+import type { Store, StoredMessage } from '../store/store.js';
+import type { GroupCommitter } from './group-commit.js';
+import type { Pusher } from './pusher.js';
+
+export interface SendInput {
+  app_id: string;
+  sender: string;
+  /** the sending connection: its own push is skipped (it gets the ack) */
+  conn_id?: string;
+  cmid: string;
+  conv_type: 'single' | 'group';
+  to: string;
+  type: SendableType;
+  content: unknown;
+  mentions?: string[];
+  reply_to?: number;
+}
+
+/** What `accept` hands back: the ack arrives once the message is committed. */
+export interface Accepted {
+  committed: Promise<SendAck>;
+}
+
+let counter = 0;
+/** Time-ordered, unique server message id. */
+export function newMsgId(now: number): string {
+  counter = (counter + 1) % 0x1000000;
+  return `m${now.toString(36)}${counter.toString(36).padStart(5, '0')}${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The send path (DESIGN §4): check → dedup on (sender, cmid) → seq → group
+ * commit → ack → push → event. `accept` does the ordered part (everything up
+ * to handing the message to the committer) so a connection's messages get
+ * seqs in the order they were sent; the returned promise settles after the
+ * commit, so many messages of one connection can be in flight at once.
+ */
+export class MessagePipeline implements NoticeWriter {
+  /** sends handed to the committer but not yet committed, by app/sender/cmid: a resend joins the first */
+  private readonly inflight = new Map<string, Promise<SendAck>>();
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      seq: SeqAllocator;
+      committer: GroupCommitter;
+      pusher: Pusher;
+      bus: EventBus;
+      single: SingleChatService;
+      groups: GroupChatService;
+      membership: Membership;
+      metrics?: Metrics;
+      clock: Clock;
+      maxContentBytes: number;
+    },
+  ) {}
+
+  async accept(input: SendInput): Promise<Accepted> {
+    const { deps } = this;
+    const contentError = checkContent(input.type, input.content);
+    if (contentError) throw contentError;
+    if (Buffer.byteLength(JSON.stringify(input.content)) > deps.maxContentBytes) {
+      throw new ParleyError('content_too_large', `content exceeds ${deps.maxContentBytes} bytes`);
+    }
+    const key = `${input.app_id}\u0000${input.sender}\u0000${input.cmid}`;
+    const joined = this.inflight.get(key);
+    if (joined) return { committed: joined.then((ack) => ({ ...ack, duplicate: true })) };
+
+    // Dedup before any access check: a resend returns the original ack even if the situation changed since.
+    const prior = await deps.store.findByCmid(input.app_id, input.sender, input.cmid);
+    if (prior) return { committed: Promise.resolve({ ...ackOf(prior), duplicate: true }) };
+
+    const route = input.conv_type === 'single'
+      ? await deps.single.route(input.app_id, input.sender, input.to)
+      : await deps.groups.route(input.app_id, input.sender, input.to);
+    await this.checkReferences(input, route);
+
+    // Checked again: a resend on another connection may have got here during the awaits above.
+    const again = this.inflight.get(key);
+    if (again) return { committed: again.then((ack) => ({ ...ack, duplicate: true })) };
+    const mentions = input.mentions?.length ? [...new Set(input.mentions)] : undefined;
+    const committed = this.write(route, {
+      app_id: input.app_id, conv_id: route.convId, sender: input.sender, cmid: input.cmid, type: input.type,
+      content: input.content, mentions, reply_to: input.reply_to,
+    }, input.conn_id);
+    this.inflight.set(key, committed);
+    committed.then(
+      () => this.inflight.delete(key),
+      () => this.inflight.delete(key),
+    );
+    return { committed };
+  }
+
+  /** Send and wait for the commit (the HTTP API's path). */
+  async send(input: SendInput): Promise<SendAck> {
+    return (await this.accept(input)).committed;
+  }
+
+  async postNotice(appId: string, convId: string, convType: ConvType, sender: string, content: NoticeContent): Promise<StoredMessage> {
+    const members = await this.deps.membership.members(appId, convId);
+    const route: Route = { convId, convType, recipients: [...members.keys()] };
+    const cmid = `notice-${newMsgId(this.deps.clock())}`;
+    let stored: StoredMessage | undefined;
+    await this.write(route, { app_id: appId, conv_id: convId, sender, cmid, type: 'notice', content }, undefined, (m) => (stored = m));
+    return stored!;
+  }
+
+  /** Seq, commit, then push and publish. Resolves with the ack after the commit. */
+  private async write(
+    route: Route,
+    m: Omit<StoredMessage, 'seq' | 'msg_id' | 'status' | 'created_at'>,
+    exceptConn: string | undefined,
+    onStored?: (m: StoredMessage) => void,
+  ): Promise<SendAck> {
+    const { deps } = this;
+    const seq = await deps.seq.next(m.app_id, route.convId);
+    const now = deps.clock();
+    const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
+    await deps.committer.enqueue(msg);
+    onStored?.(msg);
+    const pushStart = performance.now();
+    const push: MsgPush = { op: 'msg', msg: toWire(msg) };
+    // Encoded once; every recipient connection gets the same bytes.
+    await deps.pusher.toUsers(m.app_id, route.recipients, JSON.stringify(push), exceptConn);
+    deps.metrics?.pushSeconds.observe((performance.now() - pushStart) / 1000);
+    void deps.bus.publish({
+      id: msg.msg_id, type: msg.type === 'notice' && (msg.content as NoticeContent).kind === 'recall' ? 'message.recalled' : 'message.created',
+      app_id: msg.app_id, at: now, data: { message: push.msg },
+    });
+    return ackOf(msg);
+  }
+
+  private async checkReferences(input: SendInput, route: Route): Promise<void> {
+    if (input.mentions?.length) {
+      const members = new Set(route.recipients);
+      const unknown = input.mentions.filter((u) => u !== 'all' && !members.has(u));
+      if (unknown.length) throw new ParleyError('invalid_field', `mentions are not members: ${unknown.slice(0, 5).join(', ')}`);
+    }
+    if (input.reply_to !== undefined) {
+      const quoted = await this.deps.store.getMessage(input.app_id, route.convId, input.reply_to);
+      if (!quoted) throw new ParleyError('not_found', `reply_to: no message with seq ${input.reply_to}`);
+    }
+  }
+}
+
+function ackOf(m: StoredMessage): SendAck {
+  return { cmid: m.cmid, msg_id: m.msg_id, conv_id: m.conv_id, seq: m.seq, created_at: m.created_at };
+}

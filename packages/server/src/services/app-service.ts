@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { ParleyError } from '@parley/protocol';
+import type { AppRow, AppSettings, Store } from '../store/store.js';
+import type { Clock } from './clock.js';
+
+export const DEFAULT_APP_SETTINGS: AppSettings = {
+  allow_registration: true,
+  require_friendship: false,
+  read_receipts: true,
+  recall_window_sec: 120,
+  max_group_members: 2000,
+  login_policy: 'one_per_platform',
+};
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * Apps (business lines): creation with a one-time API key, lookup by key,
+ * settings. Apps are read on every request, so they are cached; settings
+ * changes go through here and refresh the cache.
+ */
+export class AppService {
+  private readonly byId = new Map<string, AppRow>();
+  private readonly byKeyHash = new Map<string, AppRow>();
+
+  constructor(private readonly store: Store, private readonly clock: Clock) {}
+
+  async create(appId: string, name: string, settings: Partial<AppSettings> = {}): Promise<{ app: AppRow; api_key: string }> {
+    const api_key = `pk_${randomBytes(24).toString('base64url')}`;
+    const app: AppRow = {
+      app_id: appId, name, api_key_hash: hashApiKey(api_key),
+      webhook_secret: randomBytes(24).toString('base64url'),
+      settings: { ...DEFAULT_APP_SETTINGS, ...settings }, created_at: this.clock(),
+    };
+    await this.store.createApp(app);
+    this.remember(app);
+    return { app, api_key };
+  }
+
+  async get(appId: string): Promise<AppRow> {
+    const cached = this.byId.get(appId);
+    if (cached) return cached;
+    const app = await this.store.getApp(appId);
+    if (!app) throw new ParleyError('not_found', `app ${appId} not found`);
+    this.remember(app);
+    return app;
+  }
+
+  async authenticate(apiKey: string | undefined): Promise<AppRow> {
+    if (!apiKey) throw new ParleyError('api_key_invalid');
+    const h = hashApiKey(apiKey);
+    const app = this.byKeyHash.get(h) ?? (await this.store.getAppByKeyHash(h));
+    if (!app) throw new ParleyError('api_key_invalid');
+    this.remember(app);
+    return app;
+  }
+
+  async list(): Promise<AppRow[]> {
+    return this.store.listApps();
+  }
+
+  async updateSettings(appId: string, patch: Partial<AppSettings>): Promise<AppSettings> {
+    const app = await this.get(appId);
+    const settings = { ...app.settings, ...patch };
+    await this.store.updateAppSettings(appId, settings);
+    this.remember({ ...app, settings });
+    return settings;
+  }
+
+  private remember(app: AppRow): void {
+    this.byId.set(app.app_id, app);
+    this.byKeyHash.set(app.api_key_hash, app);
+  }
+}

@@ -1,0 +1,50 @@
+import { ParleyError, singleConvId } from '@parley/protocol';
+import type { Store } from '../store/store.js';
+import type { AppService } from './app-service.js';
+import type { Clock } from './clock.js';
+import type { Route } from './notice-writer.js';
+import type { RelationService } from './relation-service.js';
+
+/**
+ * Single chat: a conversation between two users of one app, created on the
+ * first message. Checks the block list and, when the app requires it,
+ * friendship.
+ */
+export class SingleChatService {
+  /** conversations whose rows are known to exist, so the hot path skips the writes */
+  private readonly ensured = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly apps: AppService,
+    private readonly relations: RelationService,
+    private readonly clock: Clock,
+  ) {}
+
+  async route(appId: string, sender: string, to: string): Promise<Route> {
+    if (to === sender) throw new ParleyError('invalid_field', 'cannot send a single-chat message to yourself');
+    const convId = singleConvId(sender, to);
+    const key = `${appId}\u0000${convId}`;
+    if (!this.ensured.has(key)) {
+      const peer = await this.store.getUser(appId, to);
+      if (!peer) throw new ParleyError('not_found', `user ${to} not found`);
+    }
+    if (await this.relations.isBlocked(appId, to, sender)) throw new ParleyError('blocked');
+    const app = await this.apps.get(appId);
+    if (app.settings.require_friendship && !(await this.relations.isFriend(appId, sender, to))) {
+      throw new ParleyError('not_friend');
+    }
+    if (!this.ensured.has(key)) {
+      await this.ensure(appId, convId, sender, to);
+      this.ensured.add(key);
+    }
+    return { convId, convType: 'single', recipients: [sender, to] };
+  }
+
+  private async ensure(appId: string, convId: string, a: string, b: string): Promise<void> {
+    const now = this.clock();
+    await this.store.ensureConversation(appId, convId, 'single', now);
+    const base = { app_id: appId, conv_id: convId, role: 'member' as const, join_seq: 0, read_seq: 0, muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: now };
+    await this.store.addMembers([{ ...base, user_id: a }, { ...base, user_id: b }]);
+  }
+}

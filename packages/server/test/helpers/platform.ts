@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOptions } from '../../src/config/load-options.js';
+import { startPlatform, type RunningPlatform } from '../../src/platform.js';
+import type { Options } from '../../src/config/options.js';
+
+export interface TestPlatform extends RunningPlatform {
+  apiKey: string;
+  appId: string;
+  dataDir: string;
+  /** stop and delete the data directory */
+  destroy(): Promise<void>;
+  /** call the admin API with the default app's key */
+  admin<T = any>(method: string, url: string, body?: unknown): Promise<T>;
+  /** create users (name = id) and return a token per user */
+  users(...ids: string[]): Promise<Record<string, string>>;
+}
+
+/** A whole platform in this process, on a fresh data dir and free ports. */
+export async function startTestPlatform(overrides: Partial<Options> = {}, dataDir?: string): Promise<TestPlatform> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const options = { ...loadOptions({ argv: [], env: {} }), data_dir: dir, http_port: 0, tcp_port: 0, log_level: 'warn' as const, ...overrides };
+  const p = await startPlatform(options, { quiet: true });
+  if (!p.defaultApp) throw new Error('expected a fresh data dir');
+  const apiKey = p.defaultApp.api_key;
+  const admin = async (method: string, url: string, body?: unknown) => {
+    const res = await p.api.inject({ method: method as any, url, headers: { authorization: `Bearer ${apiKey}` }, payload: body as any });
+    const json = res.body ? JSON.parse(res.body) : undefined;
+    if (res.statusCode >= 400) throw new Error(`${method} ${url} → ${res.statusCode} ${res.body}`);
+    return json;
+  };
+  return Object.assign(p, {
+    apiKey, appId: p.defaultApp.app_id, dataDir: dir, admin,
+    async users(...ids: string[]) {
+      const out: Record<string, string> = {};
+      for (const id of ids) {
+        await admin('POST', '/v1/admin/users', { user_id: id, name: id });
+        out[id] = (await admin('POST', `/v1/admin/users/${id}/tokens`, {})).token;
+      }
+      return out;
+    },
+    async destroy() {
+      await p.stop();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
