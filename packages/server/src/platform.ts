@@ -104,9 +104,10 @@ export async function startPlatform(options: Options, extra: { clock?: Clock; lo
     readiness: async () => ready,
   });
 
+  const linkId = options.link_id || `link-${randomBytes(4).toString('hex')}`;
   const link = new LinkServer({
-    linkId: options.link_id || `link-${randomBytes(4).toString('hex')}`,
-    transport: transport.linkSide(options.link_id || 'link-local'),
+    linkId,
+    transport: transport.linkSide(linkId),
     verifier,
     maxFrameBytes: options.max_frame_bytes,
     heartbeatMs: options.heartbeat_ms,
@@ -114,12 +115,7 @@ export async function startPlatform(options: Options, extra: { clock?: Clock; lo
     rateLimit: { perSec: options.rate_per_sec, burst: options.rate_burst },
     maxSendBufferBytes: options.send_buffer_bytes,
     logger: log,
-    metrics: {
-      connectionOpened: (t: string) => metrics.connections.inc({ transport: t }),
-      connectionClosed: (t: string) => metrics.connections.dec({ transport: t }),
-      frameIn: () => {},
-      frameOut: () => metrics.framesOut.inc(),
-    },
+    metrics,
   });
   link.attachWebSocket(api.server, '/ws');
   await api.listen({ host: options.host, port: options.http_port });

@@ -116,7 +116,6 @@ export class Dispatcher {
     if (!(await c.ready)) return;
     const s = c.session;
     const id = 'id' in f ? (f.id as ReqId | undefined) : undefined;
-    this.d.metrics?.framesIn.inc({ op: f.op });
     if (this.closing) return this.error(s, id, new ParleyError('shutting_down'));
     try {
       if (f.op === 'send') {

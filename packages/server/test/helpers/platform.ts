@@ -20,7 +20,7 @@ export interface TestPlatform extends RunningPlatform {
 /** A whole platform in this process, on a fresh data dir and free ports. */
 export async function startTestPlatform(overrides: Partial<Options> = {}, dataDir?: string): Promise<TestPlatform> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const options = { ...loadOptions({ argv: [], env: {} }), data_dir: dir, http_port: 0, tcp_port: 0, log_level: 'warn' as const, ...overrides };
+  const options = { ...loadOptions({ argv: [], env: {} }), data_dir: dir, http_port: 0, tcp_port: 0, log_level: 'warn' as const, api_rate_per_sec: 100000, ...overrides };
   const p = await startPlatform(options, { quiet: true });
   if (!p.defaultApp) throw new Error('expected a fresh data dir');
   const apiKey = p.defaultApp.api_key;

@@ -1,0 +1,88 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ParleyError, type ErrorCode } from '@parley/protocol';
+import { StoreError } from '../store/store.js';
+
+/**
+ * HTTP errors speak the one catalogue (protocol/errors.ts, STYLE habit 5):
+ * every error response is `{ error: { code, message, retryable } }` with the
+ * catalogue's status, whatever raised it — a domain ParleyError, a schema
+ * violation, fastify's body parser, a multipart limit, a missing route.
+ * Unexpected errors become `internal` without their message or stack, which
+ * go to the log only.
+ */
+export interface ErrorBodyJson {
+  error: { code: ErrorCode; message: string; retryable: boolean };
+}
+
+export function errorBody(err: ParleyError): ErrorBodyJson {
+  return { error: err.toJSON() };
+}
+
+export function sendError(reply: FastifyReply, err: ParleyError): FastifyReply {
+  return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err));
+}
+
+/** Framework and plugin errors, by their code, mapped to the catalogue. */
+const FRAMEWORK_CODES: Record<string, (e: FastifyError) => ParleyError> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new ParleyError('bad_frame', 'request body is not valid JSON'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => new ParleyError('bad_frame', 'request body is empty but declared as JSON'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => new ParleyError('bad_frame', e.message),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new ParleyError('bad_frame', 'Content-Length does not match the body'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new ParleyError('frame_too_large', 'request body exceeds the size limit'),
+  FST_REQ_FILE_TOO_LARGE: () => new ParleyError('content_too_large', 'the uploaded file exceeds the size limit'),
+  FST_FILES_LIMIT: () => new ParleyError('invalid_field', 'send exactly one file per upload'),
+  FST_PARTS_LIMIT: () => new ParleyError('invalid_field', 'too many multipart parts'),
+  FST_FIELDS_LIMIT: () => new ParleyError('invalid_field', 'too many multipart fields'),
+  FST_INVALID_MULTIPART_CONTENT_TYPE: () => new ParleyError('bad_frame', 'the request is not multipart/form-data'),
+  FST_PROTO_VIOLATION: () => new ParleyError('invalid_field', 'prototype property is not allowed as field name'),
+  FST_MP_PREMATURE_CLOSE: () => new ParleyError('bad_frame', 'the request closed before the multipart body was complete'),
+};
+
+const STORE_KINDS: Record<StoreError['kind'], ErrorCode> = {
+  not_found: 'not_found', duplicate: 'already_exists', conflict: 'conflict', unavailable: 'unavailable',
+};
+
+/** Fallback for errors that carry only an HTTP status (other 4xx from fastify or a plugin). */
+function byStatus(status: number, message: string): ParleyError {
+  switch (status) {
+    case 401: return new ParleyError('unauthenticated');
+    case 403: return new ParleyError('forbidden');
+    case 404: return new ParleyError('not_found');
+    case 409: return new ParleyError('conflict');
+    case 413: return new ParleyError('frame_too_large');
+    case 429: return new ParleyError('rate_limited');
+    case 503: return new ParleyError('unavailable');
+    default: return new ParleyError('bad_frame', message);
+  }
+}
+
+export function toParleyError(err: unknown): ParleyError | null {
+  if (err instanceof ParleyError) return err;
+  if (err instanceof StoreError) return new ParleyError(STORE_KINDS[err.kind], err.kind === 'unavailable' ? undefined : err.message);
+  const fe = err as Partial<FastifyError> | null;
+  if (!fe || typeof fe !== 'object') return null;
+  if (fe.code && FRAMEWORK_CODES[fe.code]) return FRAMEWORK_CODES[fe.code]!(fe as FastifyError);
+  if (fe.validation) return new ParleyError('invalid_field', `${fe.validationContext ?? 'request'}: ${fe.message}`);
+  const status = fe.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return byStatus(status, String(fe.message ?? 'bad request'));
+  return null;
+}
+
+/** Install the error and not-found handlers on the root instance (before any route plugin). */
+export function installErrorHandling(app: FastifyInstance, opts: { notFoundFallback?: (req: FastifyRequest, reply: FastifyReply) => Promise<boolean> }): void {
+  app.setErrorHandler((err, req, reply) => {
+    const known = toParleyError(err);
+    if (known) {
+      if (known.status >= 500) req.log.warn({ err }, 'request failed: %s', known.code);
+      return sendError(reply, known);
+    }
+    req.log.error({ err }, 'unexpected error');
+    return sendError(reply, new ParleyError('internal'));
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    if (opts.notFoundFallback && (await opts.notFoundFallback(req, reply))) return reply;
+    const path = req.url.split('?')[0]!.slice(0, 200);
+    return sendError(reply, new ParleyError('not_found', `no route ${req.method} ${path}`));
+  });
+}

@@ -1,0 +1,81 @@
+import type Database from 'better-sqlite3';
+import type { MessageStatus } from '@parley/protocol';
+import { StoreError, type HistoryQuery, type StoredMessage } from '../store.js';
+import { MESSAGE_COLUMNS, messageFromSql, type MessageSql } from './rows.js';
+
+/** The reader's delete-for-me rows hide a message from them only. */
+export const NOT_HIDDEN_FOR_READER = `NOT EXISTS (SELECT 1 FROM message_hidden h
+  WHERE h.app_id = m.app_id AND h.conv_id = m.conv_id AND h.user_id = @user_id AND h.seq = m.seq)`;
+
+/**
+ * Timeline reads and per-message changes. History joins the reader's member
+ * row, so a non-member gets nothing and a member never sees below their
+ * join_seq, in one statement (one snapshot) per call.
+ */
+export class MessageReader {
+  private readonly getStmt: Database.Statement;
+  private readonly byCmid: Database.Statement;
+  private readonly maxSeqStmt: Database.Statement;
+  private readonly newestFirst: Database.Statement;
+  private readonly oldestFirst: Database.Statement;
+  private readonly setStatus: Database.Statement;
+  private readonly setPreviewStatus: Database.Statement;
+  private readonly insertHidden: Database.Statement;
+  private readonly setStatusTx: Database.Transaction<(appId: string, convId: string, seq: number, status: MessageStatus, at: number) => void>;
+
+  constructor(db: Database.Database) {
+    this.getStmt = db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq = ?`);
+    this.byCmid = db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.sender = ? AND m.cmid = ?`);
+    this.maxSeqStmt = db.prepare('SELECT coalesce(max(seq), 0) FROM messages WHERE app_id = ? AND conv_id = ?').pluck();
+    const fromMember = `FROM conversation_members cm
+      JOIN messages m ON m.app_id = cm.app_id AND m.conv_id = cm.conv_id AND m.seq >= cm.join_seq
+      WHERE cm.app_id = @app_id AND cm.conv_id = @conv_id AND cm.user_id = @user_id AND ${NOT_HIDDEN_FOR_READER}`;
+    this.newestFirst = db.prepare(`SELECT ${MESSAGE_COLUMNS} ${fromMember} AND m.seq < @before ORDER BY m.seq DESC LIMIT @limit`);
+    this.oldestFirst = db.prepare(`SELECT ${MESSAGE_COLUMNS} ${fromMember} AND m.seq > @after ORDER BY m.seq ASC LIMIT @limit`);
+    this.setStatus = db.prepare('UPDATE messages SET status = ?, status_at = ? WHERE app_id = ? AND conv_id = ? AND seq = ?');
+    // Keep the conversation-list preview truthful when its message is recalled.
+    this.setPreviewStatus = db.prepare(`UPDATE conversations SET last_message = json_set(last_message, '$.status', ?)
+      WHERE app_id = ? AND conv_id = ? AND last_message IS NOT NULL AND json_extract(last_message, '$.seq') = ?`);
+    this.insertHidden = db.prepare(`INSERT INTO message_hidden (app_id, conv_id, user_id, seq, hidden_at)
+      VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+    this.setStatusTx = db.transaction((appId: string, convId: string, seq: number, status: MessageStatus, at: number) => {
+      if (this.setStatus.run(status, at, appId, convId, seq).changes === 0) {
+        throw new StoreError('not_found', `message ${convId}#${seq} not found`);
+      }
+      this.setPreviewStatus.run(status, appId, convId, seq);
+    });
+  }
+
+  get(appId: string, convId: string, seq: number): StoredMessage | null {
+    const r = this.getStmt.get(appId, convId, seq) as MessageSql | undefined;
+    return r ? messageFromSql(r) : null;
+  }
+
+  findByCmid(appId: string, sender: string, cmid: string): StoredMessage | null {
+    const r = this.byCmid.get(appId, sender, cmid) as MessageSql | undefined;
+    return r ? messageFromSql(r) : null;
+  }
+
+  maxSeq(appId: string, convId: string): number {
+    return this.maxSeqStmt.get(appId, convId) as number;
+  }
+
+  history(q: HistoryQuery): StoredMessage[] {
+    const limit = Math.floor(q.limit);
+    if (!(limit > 0)) return [];
+    const base = { app_id: q.app_id, conv_id: q.conv_id, user_id: q.user_id, limit };
+    const rows = q.after != null
+      ? this.oldestFirst.all({ ...base, after: q.after })
+      : this.newestFirst.all({ ...base, before: q.before ?? Number.MAX_SAFE_INTEGER });
+    return (rows as MessageSql[]).map(messageFromSql);
+  }
+
+  setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): void {
+    this.setStatusTx.immediate(appId, convId, seq, status, at);
+  }
+
+  hideFor(appId: string, convId: string, seq: number, userId: string, at: number): void {
+    if (!this.getStmt.get(appId, convId, seq)) throw new StoreError('not_found', `message ${convId}#${seq} not found`);
+    this.insertHidden.run(appId, convId, userId, seq, at);
+  }
+}

@@ -1,0 +1,339 @@
+import Database from 'better-sqlite3';
+import type { ConvType, MessageStatus } from '@parley/protocol';
+import {
+  StoreError,
+  type AppRow, type AppSettings, type ConversationRow, type GroupRow, type HistoryQuery, type MemberConversation,
+  type MemberPatch, type MemberRow, type SearchQuery, type Store, type StoredMessage, type UserRow,
+} from '../store.js';
+import { MessageReader } from './message-reader.js';
+import { MessageSearch } from './message-search.js';
+import { MessageWriter } from './message-writer.js';
+import { runMigrations } from './migrations.js';
+import {
+  appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, userFromSql,
+  type AppSql, type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type UserSql,
+} from './rows.js';
+import { guard } from './sqlite-errors.js';
+import { likeContains, likePrefix } from './search-text.js';
+import { patchParams, prepareDomainStatements, type DomainStatements } from './statements.js';
+
+export interface SqliteStoreOptions {
+  /** database file; ':memory:' for a throwaway store (no WAL) */
+  path: string;
+  /** how long a write waits for another connection's lock before failing `unavailable` (default 5000 ms) */
+  busyTimeoutMs?: number;
+  /** clock for rows the interface gives no time for (delete-for-me, schema_version); default Date.now */
+  now?: () => number;
+}
+
+/** What the connection actually runs with (for diagnostics and tests). */
+export interface SqlitePragmas {
+  journal_mode: string;
+  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */
+  synchronous: number;
+  busy_timeout: number;
+  foreign_keys: number;
+}
+
+interface Prepared {
+  s: DomainStatements;
+  writer: MessageWriter;
+  reader: MessageReader;
+  searcher: MessageSearch;
+}
+
+/**
+ * The embedded store: one SQLite file (DESIGN §2), better-sqlite3 12.
+ *
+ * Durability: WAL with synchronous=FULL, so a commit is fsynced before
+ * `commitMessages` resolves and an acked message survives kill -9 and power
+ * loss (as far as the disk honours fsync). NORMAL would only be crash-safe
+ * for the process, not the machine: recent commits could vanish on power loss.
+ *
+ * Limits: one writer at a time (SQLite); meant for one process. Calls are
+ * synchronous under an async interface — each promise is already settled when
+ * returned, and a long search blocks the event loop while it runs.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private prepared: Prepared | null = null;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.now = opts.now ?? Date.now;
+    this.db = guard('open database', () => {
+      const db = new Database(opts.path);
+      try {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+        db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+        // No foreign keys are declared (see migrations.ts); enforcement stays off explicitly.
+        db.pragma('foreign_keys = OFF');
+        // Bounded ANALYZE for `PRAGMA optimize` at close, as SQLite recommends for
+        // long-lived connections; hot queries pin their indexes anyway.
+        db.pragma('analysis_limit = 400');
+        return db;
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    });
+  }
+
+  private get p(): Prepared {
+    if (!this.prepared) throw new StoreError('unavailable', 'SqliteStore: call migrate() before using the store');
+    return this.prepared;
+  }
+
+  pragmas(): SqlitePragmas {
+    const get = (name: string) => this.db.pragma(name, { simple: true });
+    return {
+      journal_mode: String(get('journal_mode')), synchronous: Number(get('synchronous')),
+      busy_timeout: Number(get('busy_timeout')), foreign_keys: Number(get('foreign_keys')),
+    };
+  }
+
+  async migrate(): Promise<void> {
+    guard('migrate', () => {
+      runMigrations(this.db, undefined, this.now);
+      // Statements are prepared once, after the tables they name exist.
+      this.prepared ??= {
+        s: prepareDomainStatements(this.db),
+        writer: new MessageWriter(this.db),
+        reader: new MessageReader(this.db),
+        searcher: new MessageSearch(this.db),
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.prepared = null;
+    guard('close', () => {
+      try {
+        this.db.pragma('optimize');
+      } catch {
+        // advisory only: a failed ANALYZE must not fail shutdown or keep the file open
+      }
+      this.db.close();
+    });
+  }
+
+  // apps
+
+  async createApp(app: AppRow): Promise<void> {
+    guard('create app', () => this.p.s.insertApp.run({ ...app, settings: JSON.stringify(app.settings) }));
+  }
+
+  async getApp(appId: string): Promise<AppRow | null> {
+    const r = guard('get app', () => this.p.s.getApp.get(appId)) as AppSql | undefined;
+    return r ? appFromSql(r) : null;
+  }
+
+  async getAppByKeyHash(apiKeyHash: string): Promise<AppRow | null> {
+    const r = guard('get app', () => this.p.s.getAppByKeyHash.get(apiKeyHash)) as AppSql | undefined;
+    return r ? appFromSql(r) : null;
+  }
+
+  async listApps(): Promise<AppRow[]> {
+    return (guard('list apps', () => this.p.s.listApps.all()) as AppSql[]).map(appFromSql);
+  }
+
+  async updateAppSettings(appId: string, settings: AppSettings): Promise<void> {
+    const r = guard('update app', () => this.p.s.updateAppSettings.run(JSON.stringify(settings), appId));
+    if (r.changes === 0) throw new StoreError('not_found', `app ${appId} not found`);
+  }
+
+  // users
+
+  async createUser(user: UserRow): Promise<void> {
+    guard('create user', () => this.p.s.insertUser.run({
+      app_id: user.app_id, user_id: user.user_id, name: user.name, avatar: user.avatar ?? null, meta: json(user.meta),
+      password_hash: user.password_hash ?? null, tokens_valid_after: user.tokens_valid_after, created_at: user.created_at,
+    }));
+  }
+
+  async getUser(appId: string, userId: string): Promise<UserRow | null> {
+    const r = guard('get user', () => this.p.s.getUser.get(appId, userId)) as UserSql | undefined;
+    return r ? userFromSql(r) : null;
+  }
+
+  async getUsers(appId: string, userIds: string[]): Promise<UserRow[]> {
+    if (userIds.length === 0) return [];
+    return (guard('get users', () => this.p.s.getUsers.all(appId, JSON.stringify(userIds))) as UserSql[]).map(userFromSql);
+  }
+
+  async updateUser(appId: string, userId: string, patch: Partial<Pick<UserRow, 'name' | 'avatar' | 'meta' | 'password_hash' | 'tokens_valid_after'>>): Promise<void> {
+    const params = patchParams(['name', 'avatar', 'meta', 'password_hash', 'tokens_valid_after'] as const, patch,
+      (k, v) => (k === 'meta' ? json(v) : v));
+    const r = guard('update user', () => this.p.s.updateUser.run({ ...params, app_id: appId, user_id: userId }));
+    if (r.changes === 0) throw new StoreError('not_found', `user ${userId} not found`);
+  }
+
+  async searchUsers(appId: string, query: string, limit: number): Promise<UserRow[]> {
+    const n = Math.floor(limit);
+    if (!(n > 0)) return [];
+    const q = query.trim();
+    const rows = guard('search users', () => this.p.s.searchUsers.all({
+      app_id: appId, contains: likeContains(q), prefix: likePrefix(q), exact: q, limit: n,
+    })) as UserSql[];
+    return rows.map(userFromSql);
+  }
+
+  // friends and blocks
+
+  async addFriend(appId: string, a: string, b: string, at: number): Promise<void> {
+    guard('add friend', () => this.db.transaction(() => {
+      this.p.s.insertFriend.run(appId, a, b, at);
+      this.p.s.insertFriend.run(appId, b, a, at);
+    }).immediate());
+  }
+
+  async removeFriend(appId: string, a: string, b: string): Promise<void> {
+    guard('remove friend', () => this.db.transaction(() => {
+      this.p.s.deleteFriend.run(appId, a, b);
+      this.p.s.deleteFriend.run(appId, b, a);
+    }).immediate());
+  }
+
+  async listFriends(appId: string, userId: string): Promise<string[]> {
+    return guard('list friends', () => this.p.s.listFriends.all(appId, userId)) as string[];
+  }
+
+  async isFriend(appId: string, a: string, b: string): Promise<boolean> {
+    return guard('is friend', () => this.p.s.isFriend.get(appId, a, b)) !== undefined;
+  }
+
+  async block(appId: string, blocker: string, blocked: string, at: number): Promise<void> {
+    guard('block', () => this.p.s.insertBlock.run(appId, blocker, blocked, at));
+  }
+
+  async unblock(appId: string, blocker: string, blocked: string): Promise<void> {
+    guard('unblock', () => this.p.s.deleteBlock.run(appId, blocker, blocked));
+  }
+
+  async listBlocked(appId: string, blocker: string): Promise<string[]> {
+    return guard('list blocked', () => this.p.s.listBlocked.all(appId, blocker)) as string[];
+  }
+
+  async isBlocked(appId: string, blocker: string, blocked: string): Promise<boolean> {
+    return guard('is blocked', () => this.p.s.isBlocked.get(appId, blocker, blocked)) !== undefined;
+  }
+
+  // groups
+
+  async createGroup(group: GroupRow): Promise<void> {
+    guard('create group', () => this.p.s.insertGroup.run({
+      ...group, avatar: group.avatar ?? null, muted_all: bool(group.muted_all), dismissed: bool(group.dismissed),
+    }));
+  }
+
+  async getGroup(appId: string, groupId: string): Promise<GroupRow | null> {
+    const r = guard('get group', () => this.p.s.getGroup.get(appId, groupId)) as GroupSql | undefined;
+    return r ? groupFromSql(r) : null;
+  }
+
+  async updateGroup(appId: string, groupId: string, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
+    const params = patchParams(['name', 'avatar', 'notice', 'owner', 'muted_all', 'dismissed'] as const, patch,
+      (_k, v) => (typeof v === 'boolean' ? bool(v) : v));
+    const r = guard('update group', () => this.p.s.updateGroup.run({ ...params, app_id: appId, group_id: groupId }));
+    if (r.changes === 0) throw new StoreError('not_found', `group ${groupId} not found`);
+  }
+
+  // conversations and members
+
+  async ensureConversation(appId: string, convId: string, type: ConvType, at: number): Promise<ConversationRow> {
+    return guard('ensure conversation', () => {
+      this.p.s.insertConversation.run(appId, convId, type, at, at);
+      return conversationFromSql(this.p.s.getConversation.get(appId, convId) as ConversationSql);
+    });
+  }
+
+  async getConversation(appId: string, convId: string): Promise<ConversationRow | null> {
+    const r = guard('get conversation', () => this.p.s.getConversation.get(appId, convId)) as ConversationSql | undefined;
+    return r ? conversationFromSql(r) : null;
+  }
+
+  async addMembers(rows: MemberRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    guard('add members', () => this.db.transaction(() => {
+      for (const m of rows) {
+        this.p.s.insertMember.run({ ...m, muted: bool(m.muted), pinned: bool(m.pinned), hidden: bool(m.hidden) });
+      }
+    }).immediate());
+  }
+
+  async removeMember(appId: string, convId: string, userId: string): Promise<void> {
+    guard('remove member', () => this.p.s.deleteMember.run(appId, convId, userId));
+  }
+
+  async getMember(appId: string, convId: string, userId: string): Promise<MemberRow | null> {
+    const r = guard('get member', () => this.p.s.getMember.get(appId, convId, userId)) as MemberSql | undefined;
+    return r ? memberFromSql(r) : null;
+  }
+
+  async listMembers(appId: string, convId: string): Promise<MemberRow[]> {
+    return (guard('list members', () => this.p.s.listMembers.all(appId, convId)) as MemberSql[]).map(memberFromSql);
+  }
+
+  async countMembers(appId: string, convId: string): Promise<number> {
+    return guard('count members', () => this.p.s.countMembers.get(appId, convId)) as number;
+  }
+
+  async updateMember(appId: string, convId: string, userId: string, patch: MemberPatch): Promise<void> {
+    const params = patchParams(['role', 'muted_until', 'muted', 'pinned', 'hidden'] as const, patch,
+      (_k, v) => (typeof v === 'boolean' ? bool(v) : v));
+    const r = guard('update member', () => this.p.s.updateMember.run({ ...params, app_id: appId, conv_id: convId, user_id: userId }));
+    if (r.changes === 0) throw new StoreError('not_found', `${userId} is not a member of ${convId}`);
+  }
+
+  async markRead(appId: string, convId: string, userId: string, seq: number): Promise<number> {
+    const r = guard('mark read', () => this.p.s.markRead.get({ app_id: appId, conv_id: convId, user_id: userId, seq })) as number | undefined;
+    if (r === undefined) throw new StoreError('not_found', `${userId} is not a member of ${convId}`);
+    return r;
+  }
+
+  async listMemberConversations(appId: string, userId: string): Promise<MemberConversation[]> {
+    const rows = guard('list conversations', () => this.p.s.listMemberConversations.all(appId, userId)) as MemberConversationSql[];
+    return rows.map(memberConversationFromSql);
+  }
+
+  async readersAtLeast(appId: string, convId: string, seq: number): Promise<string[]> {
+    return guard('read receipts', () => this.p.s.readersAtLeast.all(appId, convId, seq)) as string[];
+  }
+
+  // messages
+
+  async maxSeq(appId: string, convId: string): Promise<number> {
+    return guard('max seq', () => this.p.reader.maxSeq(appId, convId));
+  }
+
+  async commitMessages(messages: StoredMessage[]): Promise<void> {
+    // MessageWriter translates its own errors (it tells duplicate from conflict).
+    this.p.writer.commit(messages);
+  }
+
+  async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
+    return guard('find message', () => this.p.reader.findByCmid(appId, sender, cmid));
+  }
+
+  async getMessage(appId: string, convId: string, seq: number): Promise<StoredMessage | null> {
+    return guard('get message', () => this.p.reader.get(appId, convId, seq));
+  }
+
+  async history(q: HistoryQuery): Promise<StoredMessage[]> {
+    return guard('history', () => this.p.reader.history(q));
+  }
+
+  async setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void> {
+    guard('set message status', () => this.p.reader.setMessageStatus(appId, convId, seq, status, at));
+  }
+
+  async hideMessageFor(appId: string, convId: string, seq: number, userId: string): Promise<void> {
+    guard('hide message', () => this.p.reader.hideFor(appId, convId, seq, userId, this.now()));
+  }
+
+  async search(q: SearchQuery): Promise<StoredMessage[]> {
+    return guard('search', () => this.p.searcher.search(q));
+  }
+}
