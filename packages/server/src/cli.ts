@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, helpText, loadOptions } from './config/load-options.js';
 import { startPlatform } from './platform.js';
+import { appCommand } from './app-admin.js';
 
 /**
  * `parley start [options]` — the composition root's front door. Exits non-zero
@@ -13,12 +14,19 @@ async function main(): Promise<void> {
     process.stdout.write(helpText() + '\n');
     return;
   }
-  if (command !== 'start') {
+  if (command !== 'start' && command !== 'app') {
     process.stderr.write(`parley: unknown command "${command}" (try: parley start --help)\n`);
     process.exit(2);
   }
   let options;
   try {
+    if (command === 'app') {
+      // positional words first (create <id> [name...]), then options
+      const firstFlag = rest.findIndex((a) => a.startsWith('--'));
+      const words = firstFlag < 0 ? rest : rest.slice(0, firstFlag);
+      await appCommand(words, loadOptions({ argv: firstFlag < 0 ? [] : rest.slice(firstFlag), env: process.env }), process.stdout);
+      return;
+    }
     options = loadOptions({ argv: rest, env: process.env });
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -98,6 +98,8 @@ function parseFlags(argv: string[]): Record<string, string> {
 export function helpText(): string {
   const lines = [
     'Usage: parley start [options]',
+    '       parley app create <app_id> [name] [options]   add a business line; prints its API key once',
+    '       parley app list [options]',
     '',
     'Starts the Parley platform. With no options: every role in one process on embedded',
     'backends (SQLite file, in-memory location, in-process bus), web client at http://127.0.0.1:8080/.',

@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Options } from './config/options.js';
+import { ConfigError } from './config/load-options.js';
+import { AppService } from './services/app-service.js';
+import { systemClock } from './services/clock.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+
+/**
+ * `parley app create <app_id> [name]` and `parley app list`: the platform
+ * operator's way to add a business line. Works on the configured store
+ * directly, so it runs beside (or without) a running server.
+ */
+export async function appCommand(args: string[], options: Options, out: NodeJS.WritableStream): Promise<void> {
+  if (options.store !== 'sqlite') throw new ConfigError('parley app: only store=sqlite is part of this build');
+  mkdirSync(options.data_dir, { recursive: true });
+  const store = new SqliteStore({ path: options.sqlite_path || join(options.data_dir, 'parley.db') });
+  await store.migrate();
+  try {
+    const apps = new AppService(store, systemClock);
+    const [sub, id, ...nameParts] = args;
+    if (sub === 'create' && id && /^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
+      if (await store.getApp(id)) throw new ConfigError(`app ${id} already exists`);
+      const { app, api_key } = await apps.create(id, nameParts.join(' ') || id);
+      out.write(`created app ${app.app_id}\nAPI key: ${api_key}\n(shown once; only its hash is stored)\n`);
+    } else if (sub === 'list') {
+      for (const a of await apps.list()) out.write(`${a.app_id}\t${a.name}\t${JSON.stringify(a.settings)}\n`);
+    } else {
+      throw new ConfigError('usage: parley app create <app_id> [name] [options] | parley app list [options]');
+    }
+  } finally {
+    await store.close();
+  }
+}
