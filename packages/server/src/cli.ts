@@ -36,6 +36,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const platform = await startPlatform(options);
+  process.stdout.write(
+    `Parley is running: web client and HTTP API ${platform.httpUrl}/  (API docs ${platform.httpUrl}/docs)\n` +
+    `  WebSocket ${platform.wsUrl}   TCP ${options.host}:${platform.tcpPort}   data ${options.data_dir}\n`,
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

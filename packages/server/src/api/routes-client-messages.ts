@@ -10,7 +10,7 @@ const ClientSend = Type.Object({
   ...SendFields,
 }, { additionalProperties: false });
 const SearchQuery = Type.Object({
-  q: Type.String({ minLength: 1, maxLength: 200, description: 'full text; Chinese works (3+ characters use the index)' }),
+  q: Type.String({ minLength: 1, maxLength: 200, description: 'substring match over text, file names and link titles; Chinese included' }),
   conv_id: Type.Optional(ConvId),
   sender: Type.Optional(Id),
   type: Type.Optional(SendableType),
