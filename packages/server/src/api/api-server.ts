@@ -7,6 +7,7 @@ import { registerDocs } from './docs.js';
 import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { RateLimiter } from './rate-limit.js';
+import { SHARED_SCHEMAS } from './schemas.js';
 import type { RouteDeps } from './route-deps.js';
 import { adminGroupRoutes } from './routes-admin-groups.js';
 import { adminMessageRoutes } from './routes-admin-messages.js';
@@ -66,6 +67,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   app.setValidatorCompiler(typeboxValidatorCompiler);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   const webRoot = webClientDir(options.webDir);
   installErrorHandling(app, { notFoundFallback: spaFallback(webRoot) });
 

@@ -10,6 +10,8 @@ import type { FastifyInstance } from 'fastify';
  */
 export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
+    // Shared schemas appear under their own $id (components/schemas/ErrorBody), not def-0.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
       info: {

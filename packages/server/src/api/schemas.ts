@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ConvId, ConvType, ERROR_CODES, Id, Platform, SendableType, Seq } from '@parley/protocol';
+import { ConvId, ConvType, ERROR_CODES, Id, Platform, SendableType, Seq, type ErrorCode } from '@parley/protocol';
 
 /**
  * HTTP shapes shared by the route plugins. Request schemas reuse the
@@ -9,11 +9,16 @@ import { ConvId, ConvType, ERROR_CODES, Id, Platform, SendableType, Seq } from '
  */
 export const ErrorBody = Type.Object({
   error: Type.Object({
-    code: Type.Union(ERROR_CODES.map((c) => Type.Literal(c))),
+    // A plain enum rather than a union of literals: the same check, a tenth of the document size.
+    code: Type.Unsafe<ErrorCode>({ type: 'string', enum: ERROR_CODES }),
     message: Type.String(),
-    retryable: Type.Boolean(),
+    retryable: Type.Boolean({ description: 'true when the same request may succeed later' }),
   }),
-}, { description: 'every error: code from the catalogue (docs/protocol.md), human message, retry hint' });
+}, { $id: 'ErrorBody', description: 'every error: code from the one catalogue (docs/protocol.md), human message, retry hint' });
+
+/** Shared schemas with an $id: registered once (api-server.ts) and referenced, so the OpenAPI document names them. */
+export const SHARED_SCHEMAS = [ErrorBody];
+export const ErrorRef = Type.Ref('ErrorBody');
 
 export const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')]);
 const AnyObject = Type.Record(Type.String(), Type.Unknown());
@@ -141,7 +146,7 @@ export const Cmid = Type.String({ minLength: 1, maxLength: 64 });
 
 /** The response map of a route: its main success shape plus the error body for every failure. */
 export function responses(status: number, ok: TSchema, description?: string): Record<string, TSchema> {
-  return { [status]: description ? { ...ok, description } : ok, '4xx': ErrorBody, '5xx': ErrorBody };
+  return { [status]: description ? { ...ok, description } : ok, '4xx': ErrorRef, '5xx': ErrorRef };
 }
 
 type Security = Array<Record<string, string[]>>;

@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ParleyError } from '@parley/protocol';
 import type { RouteDeps } from './route-deps.js';
-import { ErrorBody, clientRoute, responses } from './schemas.js';
+import { ErrorRef, clientRoute, responses } from './schemas.js';
 
 export interface UploadOptions {
   uploadDir: string;
@@ -80,7 +80,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: RouteDeps & Uploa
     schema: clientRoute({
       summary: 'Download an uploaded file (no token: the random name is the capability)',
       params: FileParams,
-      response: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } }, '4xx': ErrorBody },
+      response: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } }, '4xx': ErrorRef },
     }, { anonymous: true }),
   }, async (req, reply) => {
     const { name } = req.params;

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { ERROR_CODES } from '@parley/protocol';
 import { startApi, type ApiHarness } from './helpers.js';
 
 function multipart(filename: string, mime: string, data: Buffer) {
@@ -108,6 +109,7 @@ describe('HTTP surface: validation, errors, uploads, docs, ops', () => {
       assert.ok(doc.paths[p], `missing ${p}`);
     }
     assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'bearer']);
+    assert.deepEqual(doc.components.schemas.ErrorBody.properties.error.properties.code.enum, ERROR_CODES);
     const ops = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) => Object.entries(item).map(([m, op]: [string, any]) => ({ path, m, op })));
     assert.ok(ops.length >= 60, `only ${ops.length} operations`);
     for (const { path, m, op } of ops) {

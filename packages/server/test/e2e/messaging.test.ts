@@ -198,4 +198,26 @@ describe('messaging end to end with the SDK over WebSocket and TCP', () => {
     // (dave's web client from an earlier test is still online too)
     assert.deepEqual(pres.users[0]!.platforms.sort(), ['android', 'desktop', 'web']);
   });
+
+  it('presence changes and typing reach the peers who watch, and typing is never stored', async () => {
+    const u = await p.users('pia', 'quinn');
+    const pia = ws(u.pia!, 'web');
+    const presence: Array<{ user_id: string; online: boolean }> = [];
+    const typing: Array<{ conv_id: string; user_id: string }> = [];
+    pia.on('presence', (e) => presence.push(e));
+    pia.on('typing', (e) => typing.push(e));
+    await pia.connect();
+    const before = await pia.presence(['quinn']);
+    assert.equal(before.users[0]!.online, false);
+    const quinn = ws(u.quinn!, 'ios');
+    await quinn.connect();
+    await until(() => presence.some((e) => e.user_id === 'quinn' && e.online), 'pia hears quinn come online');
+    await quinn.sendText('pia', 'hello');
+    quinn.typing('s:pia:quinn');
+    await until(() => typing.some((e) => e.user_id === 'quinn' && e.conv_id === 's:pia:quinn'), 'pia sees quinn typing');
+    const h = await pia.history('s:pia:quinn');
+    assert.equal(h.messages.length, 1, 'typing left nothing in the timeline');
+    await quinn.close();
+    await until(() => presence.some((e) => e.user_id === 'quinn' && !e.online), 'pia hears quinn go offline');
+  });
 });
