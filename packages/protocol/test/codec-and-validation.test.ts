@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeTcpFrame, FrameTooLargeError, parseClientFrame, singleConvId, parseConvId, TcpFrameDecoder } from '../src/index.js';
+import { encodeTcpFrame, FrameTooLargeError, singleConvId, parseConvId, TcpFrameDecoder } from '../src/index.js';
+import { parseClientFrame } from '../src/validate.js';
 
 describe('TCP framing', () => {
   it('round-trips frames split at every byte boundary', () => {

@@ -53,11 +53,10 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** A connection over the global WebSocket (browsers, Node ≥ 22) or the class given. */
 export function webSocketConnection(url: string, impl?: WebSocketConstructor): ConnectionFactory {
-  return fromWebSocket(() => {
-    const Ctor = impl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!Ctor) throw new ConnectionLostError('no global WebSocket here; in Node import ParleyClient from @parley/sdk/node');
-    return new Ctor(url);
-  });
+  const Ctor = impl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  // A setup mistake, not a network failure: say so now instead of retrying forever.
+  if (!Ctor) throw new TypeError('no global WebSocket here; in Node import ParleyClient from @parley/sdk/node');
+  return fromWebSocket(() => new Ctor(url));
 }
 
 const decoder = new TextDecoder();

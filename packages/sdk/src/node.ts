@@ -15,7 +15,7 @@ export * from './index.js';
 
 /** A WebSocket connection through the `ws` package (options: headers, TLS, ...). */
 export function wsConnection(url: string, options?: WebSocket.ClientOptions): ConnectionFactory {
-  // A short closing handshake (ws ≥ 8.19; older versions ignore it): never wait 30 s on a peer that stopped answering.
+  // A short closing handshake (recent `ws` honours closeTimeout, older ones ignore it): never wait 30 s on a peer that stopped answering.
   const opts: WebSocket.ClientOptions & { closeTimeout?: number } = { closeTimeout: 2_000, perMessageDeflate: false, ...options };
   return fromWebSocket(() => new WebSocket(url, opts));
 }

@@ -67,6 +67,23 @@ test('TCP transport: an oversize frame from the server drops the connection', as
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as AddressInfo).port;
   const client = new ParleyClient({ connect: tcpConnection('127.0.0.1', port, { maxFrameBytes: 1000 }), token: 'tok:a', reconnect: false });
-  await assert.rejects(within(client.connect(), 'connect'), (e: unknown) => e instanceof ConnectionLostError && /1000/.test(e.message) === false);
+  await assert.rejects(within(client.connect(), 'connect'), (e: unknown) => e instanceof ConnectionLostError && /exceeds limit 1000/.test(e.message));
   assert.equal(client.state, 'closed');
+});
+
+test('the browser entry works with any WebSocket class, and says so when there is none', async (t) => {
+  const { ParleyClient: BrowserClient, webSocketConnection } = await import('../src/index.js');
+  const { default: WS } = await import('ws');
+  const { FakeWsServer } = await import('./helpers/fake-server.js');
+  const server = await FakeWsServer.start();
+  const client = new BrowserClient({ connect: webSocketConnection(server.url, WS), token: 'tok:web' });
+  t.after(async () => {
+    await client.close();
+    await server.stop();
+  });
+  await within(client.connect(), 'connect');
+  assert.equal(client.userId, 'web');
+  if (!('WebSocket' in globalThis)) {
+    assert.throws(() => new BrowserClient({ url: server.url, token: 'tok:x' }), /no global WebSocket/);
+  }
 });

@@ -40,7 +40,9 @@ test('gap tracker: frontier, holes, own seqs parked above a hole, bounded dedup'
   assert.equal(t.lastSeq('c'), 20);
   t.jumpTo('c', 10);
   assert.equal(t.lastSeq('c'), 20, 'never moves back');
-  // dedup capacity 4: the oldest keys are forgotten
+  // dedup capacity 4 (5, 8, 6, 7 so far): one more and the oldest key is forgotten
+  assert.equal(t.seen('c', 5), true);
+  t.record('c', 21);
   assert.equal(t.seen('c', 5), false);
   assert.equal(t.seen('c', 8), true);
   // too many parked above one hole: the hole is given up on

@@ -18,6 +18,7 @@ import { loadOrCreateSigningKeys } from './auth/keys.js';
 import { TokenIssuer } from './auth/token-issuer.js';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { hashPassword, verifyPassword } from './auth/password.js';
+import { WebhookSender } from './services/webhook-sender.js';
 import { buildApi } from './api/api-server.js';
 import { LinkServer } from './link/link-server.js';
 import type { FastifyInstance } from 'fastify';
@@ -93,6 +94,8 @@ export async function startPlatform(options: Options, extra: { clock?: Clock; lo
   });
 
   const defaultApp = await ensureDefaultApp(core, options, log, extra.quiet === true);
+  const webhooks = new WebhookSender(backends.bus, core.apps, log);
+  await webhooks.start();
 
   let ready = true;
   const api = await buildApi({
@@ -138,6 +141,7 @@ export async function startPlatform(options: Options, extra: { clock?: Clock; lo
       await link.close();
       await api.close();
       await transport.dispatchSide.close();
+      await webhooks.stop();
       await backends.bus.close();
       await backends.location.close();
       await backends.seq.close();

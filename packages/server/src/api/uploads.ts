@@ -37,6 +37,19 @@ function safeMime(mime: string | undefined): string {
 }
 
 /**
+ * The multipart parser throws plain Errors on a malformed body (the client's
+ * fault: bad_frame); file-system errors carry an errno code (a full or broken
+ * disk: unavailable, retryable). Plugin errors (FST_*) are mapped in errors.ts.
+ */
+function uploadError(err: unknown): unknown {
+  if (err instanceof ParleyError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('FST_')) return err;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return new ParleyError('unavailable', 'could not store the file');
+  return new ParleyError('bad_frame', `malformed multipart body: ${String((err as Error)?.message ?? err).slice(0, 100)}`);
+}
+
+/**
  * POST /v1/uploads (user token, one multipart file ≤ uploadMaxBytes) and
  * GET /files/{name}. A file is written under a temporary dot-name and renamed
  * when complete, so a partial upload is never served. Files are public to
@@ -60,7 +73,9 @@ export async function uploadRoutes(app: FastifyInstance, opts: RouteDeps & Uploa
       response: responses(201, Uploaded),
     }),
   }, async (req, reply) => {
-    const part = await req.file();
+    const part = await req.file().catch((err: unknown) => {
+      throw uploadError(err);
+    });
     if (!part) throw new ParleyError('invalid_field', 'body: no file part in the multipart body');
     const name = `${randomBytes(16).toString('hex')}${safeExt(part.filename)}`;
     const tmp = join(uploadDir, `.${name}.part`);
@@ -70,7 +85,7 @@ export async function uploadRoutes(app: FastifyInstance, opts: RouteDeps & Uploa
       await rename(tmp, join(uploadDir, name));
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      throw uploadError(err);
     }
     const { size } = await stat(join(uploadDir, name));
     return reply.code(201).send({ url: `/files/${name}`, size, mime: safeMime(part.mimetype), name: part.filename.slice(0, 255) });

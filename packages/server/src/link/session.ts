@@ -1,8 +1,6 @@
 import type { Logger } from 'pino';
-import {
-  CLOSE_CODES, ParleyError, parseClientFrame,
-  type AuthFrame, type AuthOk, type ClientFrame, type ErrorFrame, type Platform, type ReqId, type ServerFrame,
-} from '@parley/protocol';
+import {CLOSE_CODES, ParleyError, type AuthFrame, type AuthOk, type ClientFrame, type ErrorFrame, type Platform, type ReqId, type ServerFrame} from '@parley/protocol';
+import { parseClientFrame } from '@parley/protocol/validate';
 import type { SessionInfo, Upstream } from '../transport/transport.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { LinkMetrics } from './link-metrics.js';

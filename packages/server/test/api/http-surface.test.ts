@@ -93,7 +93,13 @@ describe('HTTP surface: validation, errors, uploads, docs, ops', () => {
     const anon = await h.req('POST', '/v1/uploads', multipart('a.txt', 'text/plain', Buffer.from('hi')));
     assert.deepEqual([anon.status, anon.body.error.code], [401, 'unauthenticated']);
     const notMultipart = await h.req('POST', '/v1/uploads', { token: t.alice, body: { file: 'x' } });
-    assert.equal(notMultipart.status, 400);
+    assert.deepEqual([notMultipart.status, notMultipart.body.error.code], [400, 'bad_frame']);
+    const garbled = await h.req('POST', '/v1/uploads', { token: t.alice, payload: 'garbage', headers: { 'content-type': 'multipart/form-data; boundary=XyZ' } });
+    assert.deepEqual([garbled.status, garbled.body.error.code], [400, 'bad_frame']);
+    const b = 'XyZ';
+    const fieldOnly = `--${b}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--${b}--\r\n`;
+    const noFile = await h.req('POST', '/v1/uploads', { token: t.alice, payload: fieldOnly, headers: { 'content-type': `multipart/form-data; boundary=${b}` } });
+    assert.deepEqual([noFile.status, noFile.body.error.code], [400, 'invalid_field']);
     const traversal = await h.req('GET', '/files/..%2F..%2Fetc%2Fpasswd');
     assert.deepEqual([traversal.status, traversal.body.error.code], [400, 'invalid_field']);
     const missing = await h.req('GET', '/files/0123456789abcdef.png');
