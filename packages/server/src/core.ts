@@ -14,6 +14,7 @@ import type { Clock } from './services/clock.js';
 import { GroupChatService } from './services/group-chat.js';
 import { Membership } from './services/membership.js';
 import { MessageBox } from './services/message-box.js';
+import { NotificationService } from './services/notification-service.js';
 import { RelationService } from './services/relation-service.js';
 import { SingleChatService } from './services/single-chat.js';
 import { UserService, type PasswordHashing, type TokenIssuing } from './services/user-service.js';
@@ -47,6 +48,7 @@ export interface Core {
   single: SingleChatService;
   groups: GroupChatService;
   box: MessageBox;
+  notifications: NotificationService;
   pipeline: MessagePipeline;
   committer: GroupCommitter;
   ops: ClientOps;
@@ -85,8 +87,9 @@ export function createCore(args: {
   });
   groups = new GroupChatService(store, apps, membership, pipeline, clock);
   const box = new MessageBox(store, apps, membership, pipeline, clock);
+  const notifications = new NotificationService(store, membership, pipeline, clock);
   const presence = new PresenceHub(location, pusher);
   const ops = new ClientOps({ apps, users, box, membership, presence, pusher, location });
   const dispatcher = new Dispatcher({ transport, pipeline, ops, presence, pusher, location, apps, users, bus, clock, log, metrics });
-  return { backends, apps, users, relations, membership, single, groups, box, pipeline, committer, ops, presence, dispatcher };
+  return { backends, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, ops, presence, dispatcher };
 }

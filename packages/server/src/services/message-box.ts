@@ -56,8 +56,8 @@ export class MessageBox {
       // A hidden conversation reappears as soon as it has something unread.
       if (r.hidden && unreadNow <= 0 && !opts.includeHidden) continue;
       const p = parseConvId(r.conv_id);
-      const peer = r.type === 'group' ? p?.groupId ?? '' : peerOf(r.conv_id, userId) ?? userId;
-      const named = r.type === 'group' ? groups.get(peer) : users.get(peer);
+      const peer = r.type === 'group' ? p?.groupId ?? '' : r.type === 'notification' ? 'system' : peerOf(r.conv_id, userId) ?? userId;
+      const named = r.type === 'group' ? groups.get(peer) : r.type === 'notification' ? { name: 'Notifications' } : users.get(peer);
       const unread = Math.max(0, r.last_seq - Math.max(r.read_seq, r.join_seq - 1));
       const c: Conversation = {
         conv_id: r.conv_id, conv_type: r.type, peer, name: named?.name ?? peer, avatar: named?.avatar,

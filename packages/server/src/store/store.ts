@@ -1,4 +1,4 @@
-import type { ConvType, MemberRole, MessageStatus, MessageType } from '@parley/protocol';
+import type { ConvType, MemberRole, Message, MessageStatus } from '@parley/protocol';
 
 /**
  * The message store and domain tables seam (DESIGN §2, §3).
@@ -105,20 +105,9 @@ export interface GroupRow {
   created_at: number;
 }
 
-export interface StoredMessage {
+/** A message as stored: the wire `Message` with its app, without the derived conv_type. */
+export interface StoredMessage extends Omit<Message, 'conv_type'> {
   app_id: string;
-  conv_id: string;
-  seq: number;
-  msg_id: string;
-  sender: string;
-  cmid: string;
-  type: MessageType;
-  content: unknown;
-  mentions?: string[];
-  reply_to?: number;
-  status: MessageStatus;
-  created_at: number;
-  edited_at?: number;
 }
 
 /** A conversation-list row: the member row joined with its conversation. */
