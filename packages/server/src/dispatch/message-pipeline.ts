@@ -135,6 +135,8 @@ export class MessagePipeline implements NoticeWriter {
     const now = deps.clock();
     const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
     await deps.committer.enqueue(msg);
+    // The commit advanced the sender's read position in the store; keep the cache in step.
+    deps.membership.patch(m.app_id, route.convId, m.sender, { read_seq: seq });
     onStored?.(msg);
     const pushStart = performance.now();
     const push: MsgPush = { op: 'msg', msg: toWire(msg) };

@@ -1,14 +1,17 @@
-import type { MemberRow, Store } from '../store/store.js';
+import type { MemberPatch, MemberRow, Store } from '../store/store.js';
 
 /**
  * Member rows per conversation, cached: every send to a group needs the
  * member list (access check and push fan-out), and reading 2,000 rows per
- * message would dominate the send path. Every membership or member-setting
- * change goes through `invalidate`. Limits: the cache is per process; with
- * several dispatchers, group changes must also be broadcast (distributed issue).
+ * message would dominate the send path. Membership changes call `invalidate`;
+ * read positions and list settings, which change all the time, are patched
+ * in place (`patch`) so reading a message never costs the next send a reload.
+ * Limits: the cache is per process; with several dispatchers, group changes
+ * must also be broadcast (distributed issue).
  */
 export class Membership {
-  private readonly cache = new Map<string, Promise<Map<string, MemberRow>>>();
+  private readonly loaded = new Map<string, Map<string, MemberRow>>();
+  private readonly loading = new Map<string, Promise<Map<string, MemberRow>>>();
   private readonly maxEntries: number;
 
   constructor(private readonly store: Store, opts: { maxEntries?: number } = {}) {
@@ -19,14 +22,24 @@ export class Membership {
     return `${appId}\u0000${convId}`;
   }
 
-  members(appId: string, convId: string): Promise<Map<string, MemberRow>> {
+  async members(appId: string, convId: string): Promise<Map<string, MemberRow>> {
     const k = this.key(appId, convId);
-    let p = this.cache.get(k);
+    const hit = this.loaded.get(k);
+    if (hit) return hit;
+    let p = this.loading.get(k);
     if (!p) {
       p = this.store.listMembers(appId, convId).then((rows) => new Map(rows.map((r) => [r.user_id, r])));
-      p.catch(() => this.cache.delete(k));
-      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(k, p);
+      this.loading.set(k, p);
+      p.then(
+        (m) => {
+          // An invalidate during the load dropped this promise: do not cache what it read.
+          if (this.loading.get(k) !== p) return;
+          this.loading.delete(k);
+          if (this.loaded.size >= this.maxEntries) this.loaded.delete(this.loaded.keys().next().value!);
+          this.loaded.set(k, m);
+        },
+        () => this.loading.delete(k),
+      );
     }
     return p;
   }
@@ -35,7 +48,20 @@ export class Membership {
     return (await this.members(appId, convId)).get(userId);
   }
 
+  /** Apply a change already written to the store to the cached row, if cached. */
+  patch(appId: string, convId: string, userId: string, patch: MemberPatch & { read_seq?: number }): void {
+    const row = this.loaded.get(this.key(appId, convId))?.get(userId);
+    if (!row) return;
+    for (const [k, v] of Object.entries(patch) as Array<[keyof MemberRow, never]>) {
+      if (v === undefined) continue; // an absent field of a partial update changes nothing
+      if (k === 'read_seq' && (v as number) < row.read_seq) continue; // read_seq only moves forward
+      row[k] = v;
+    }
+  }
+
   invalidate(appId: string, convId: string): void {
-    this.cache.delete(this.key(appId, convId));
+    const k = this.key(appId, convId);
+    this.loaded.delete(k);
+    this.loading.delete(k);
   }
 }

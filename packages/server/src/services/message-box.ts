@@ -79,7 +79,7 @@ export class MessageBox {
   async markRead(appId: string, userId: string, convId: string, seq: number): Promise<ReadResult> {
     await this.requireMember(appId, convId, userId);
     const read_seq = await this.store.markRead(appId, convId, userId, seq);
-    this.membership.invalidate(appId, convId);
+    this.membership.patch(appId, convId, userId, { read_seq });
     const conv = await this.store.getConversation(appId, convId);
     return { conv_id: convId, read_seq, unread: Math.max(0, (conv?.last_seq ?? 0) - read_seq) };
   }
@@ -124,7 +124,7 @@ export class MessageBox {
   async setConversation(appId: string, userId: string, convId: string, patch: Pick<MemberPatch, 'pinned' | 'muted' | 'hidden'>) {
     await this.requireMember(appId, convId, userId);
     await this.store.updateMember(appId, convId, userId, patch);
-    this.membership.invalidate(appId, convId);
+    this.membership.patch(appId, convId, userId, patch);
     const m = await this.requireMember(appId, convId, userId);
     return { conv_id: convId, pinned: m.pinned, muted: m.muted, hidden: m.hidden };
   }
