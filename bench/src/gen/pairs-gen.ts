@@ -1,0 +1,150 @@
+import { singleConvId, type ErrorFrame, type OkFrame, type SendFrame } from '@parley/protocol';
+import { childMain, pool, reply, type ChildMsg } from '../lib/child.js';
+import { nowUs, sleep } from '../lib/clock.js';
+import { encodeHist, newHist, record } from '../lib/hist.js';
+import { benchText, filler, parseBenchText, type MsgLite } from './frame-parse.js';
+import { runOpenLoop } from './open-loop.js';
+import { openConn, type Conn } from './transports.js';
+import type { GenResult, PairsConfig } from './types.js';
+
+/**
+ * 1:1 load generator (child process). Each pair is a sender connection and a
+ * recipient connection; the sender sends single-chat text messages to the
+ * recipient. Closed loop: `window` unacked sends per sender, the next one
+ * leaving when an ack (or error) comes back. Open loop: a fixed total rate
+ * on a schedule, latency counted from the scheduled time, so a stalled
+ * server is charged for the sends it delayed (no coordinated omission).
+ */
+interface Pair {
+  idx: number;
+  from: Conn;
+  to: Conn;
+  toUser: string;
+  sent: number;
+  acked: number;
+  errors: number;
+  delivered: number;
+  lastN: number;
+  lastSeq: number;
+  conv_id: string;
+  sendTimes: Map<number, number>;
+}
+
+let cfg: PairsConfig;
+const pairs: Pair[] = [];
+const e2e = newHist();
+const ackH = newHist();
+const lag = newHist();
+const errors: Record<string, number> = {};
+let orderViolations = 0;
+let mStart = Infinity;
+let mEnd = Infinity;
+let sending = false;
+let ackedWin = 0;
+let deliveredWin = 0;
+let fill = 'x';
+
+function send(p: Pair, tUs: number): void {
+  const n = ++p.sent;
+  p.sendTimes.set(n, tUs);
+  const f: SendFrame = {
+    op: 'send', id: n, cmid: `${cfg.runTag}.${p.idx}.${n}`, conv_type: 'single', to: p.toUser,
+    type: 'text', content: { text: benchText(n, tUs, fill) },
+  };
+  p.from.send(f);
+}
+
+function onReply(p: Pair, f: OkFrame | ErrorFrame): void {
+  const now = nowUs();
+  const id = Number(f.id);
+  const t = p.sendTimes.get(id);
+  p.sendTimes.delete(id);
+  if (f.op === 'ok') {
+    p.acked++;
+    if (now >= mStart && now < mEnd) {
+      ackedWin++;
+      if (t !== undefined) record(ackH, now - t);
+    }
+  } else {
+    p.errors++;
+    errors[f.code] = (errors[f.code] ?? 0) + 1;
+  }
+  if (cfg.mode === 'closed' && sending) send(p, nowUs());
+}
+
+function onMsg(p: Pair, m: MsgLite): void {
+  const now = nowUs();
+  const b = parseBenchText(m.text);
+  if (!b) return;
+  p.delivered++;
+  if (b.n !== p.lastN + 1 || m.seq <= p.lastSeq) orderViolations++;
+  p.lastN = b.n;
+  p.lastSeq = m.seq;
+  if (b.tUs >= mStart && b.tUs < mEnd) record(e2e, now - b.tUs);
+  if (now >= mStart && now < mEnd) deliveredWin++;
+}
+
+async function connect(): Promise<void> {
+  fill = filler(cfg.textBytes);
+  await pool(cfg.pairs, 32, async (pc, idx) => {
+    const p = { idx, toUser: pc.to.user, sent: 0, acked: 0, errors: 0, delivered: 0, lastN: 0, lastSeq: 0, conv_id: singleConvId(pc.from.user, pc.to.user), sendTimes: new Map() } as unknown as Pair;
+    p.to = await openConn(cfg.transport, cfg.url, pc.to, { onMsg: (m) => onMsg(p, m), onReply: () => {} });
+    p.from = await openConn(cfg.transport, cfg.url, pc.from, { onMsg: () => {}, onReply: (f) => onReply(p, f) });
+    pairs[idx] = p;
+  });
+}
+
+const outstanding = () => pairs.reduce((s, p) => s + p.sent - p.acked - p.errors, 0);
+const undelivered = () => pairs.reduce((s, p) => s + p.acked - p.delivered, 0);
+
+async function run(): Promise<GenResult> {
+  const t0 = nowUs();
+  mStart = t0 + cfg.warmupMs * 1000;
+  mEnd = mStart + cfg.durationMs * 1000;
+  // the generator's own CPU over exactly the measured window, like the server's
+  let cpu0 = process.cpuUsage();
+  let clientCpu = 0;
+  setTimeout(() => { cpu0 = process.cpuUsage(); reply({ type: 'mark', phase: 'start' }); }, cfg.warmupMs);
+  setTimeout(() => {
+    const c = process.cpuUsage(cpu0);
+    clientCpu = (c.user + c.system) / 1e6;
+    reply({ type: 'mark', phase: 'end' });
+  }, cfg.warmupMs + cfg.durationMs);
+  sending = true;
+  let overloaded = false;
+  if (cfg.mode === 'closed') {
+    for (const p of pairs) for (let i = 0; i < cfg.window; i++) send(p, nowUs());
+    await sleep(cfg.warmupMs + cfg.durationMs);
+  } else {
+    overloaded = await runOpenLoop({
+      t0, end: mEnd, rate: cfg.rate, maxOutstanding: Math.max(1000, cfg.rate * 2), outstanding,
+      send: (i, tSched) => { const now = nowUs(); record(lag, now - tSched); send(pairs[i % pairs.length], now); },
+    });
+    if (overloaded) mEnd = Math.min(mEnd, nowUs());
+  }
+  sending = false;
+  const drainEnd = Date.now() + cfg.drainMs;
+  while ((outstanding() > 0 || undelivered() > 0) && Date.now() < drainEnd) await sleep(20);
+  const sum = (k: 'sent' | 'acked' | 'delivered') => pairs.reduce((s, p) => s + p[k], 0);
+  return {
+    window_s: Math.max(0.001, (Math.min(mEnd, nowUs()) - mStart) / 1e6),
+    acked_in_window: ackedWin, delivered_in_window: deliveredWin,
+    e2e_hist: encodeHist(e2e), ack_hist: encodeHist(ackH), lag_hist: encodeHist(lag),
+    sent: sum('sent'), acked: sum('acked'), delivered: sum('delivered'), errors, order_violations: orderViolations,
+    convs: pairs.map((p) => ({ conv_id: p.conv_id, acked: p.acked })),
+    overloaded, drained: outstanding() === 0 && undelivered() === 0,
+    client_cpu_s: clientCpu || (() => { const c = process.cpuUsage(cpu0); return (c.user + c.system) / 1e6; })(),
+  };
+}
+
+childMain(async (m: ChildMsg) => {
+  if (m.type === 'config') {
+    cfg = m.cfg as PairsConfig;
+    await connect();
+    reply({ type: 'ready' });
+  } else if (m.type === 'start') {
+    const result = await run();
+    reply({ type: 'result', result });
+    for (const p of pairs) { p.from.close(); p.to.close(); }
+  }
+});
