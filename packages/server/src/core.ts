@@ -72,7 +72,7 @@ export function createCore(args: {
   const users = new UserService(store, apps, args.tokens, args.passwords, clock);
   const relations = new RelationService(store, clock);
   const membership = new Membership(store);
-  const single = new SingleChatService(store, apps, relations, clock);
+  const single = new SingleChatService(store, apps, relations, membership, clock);
   const pusher = new Pusher(transport, location);
   const committer = new GroupCommitter(store, { windowMs: options.commitWindowMs, maxBatch: options.commitMaxBatch }, metrics, log);
 

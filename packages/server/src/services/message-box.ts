@@ -89,13 +89,13 @@ export class MessageBox {
     const app = await this.apps.get(appId);
     if (!app.settings.read_receipts) throw new ParleyError('forbidden', 'read receipts are turned off for this app');
     const members = await this.membership.members(appId, convId);
-    const read_by = (await this.store.readersAtLeast(appId, convId, seq)).filter((u) => u !== userId);
     const msg = await this.store.getMessage(appId, convId, seq);
-    // The sender is not counted among the readers of their own message.
+    // Only members who could see the message count: not its sender, not members who joined after it
+    // (their read_seq starts just below their join seq, which would otherwise look like a read).
     const senderOf = msg?.sender;
-    const readers = read_by.filter((u) => u !== senderOf);
-    const eligible = [...members.values()].filter((m) => m.user_id !== senderOf && m.join_seq <= seq).length;
-    return { conv_id: convId, seq, read_count: readers.length, member_count: eligible, read_by: readers };
+    const eligible = new Set([...members.values()].filter((m) => m.user_id !== senderOf && m.join_seq <= seq).map((m) => m.user_id));
+    const readers = (await this.store.readersAtLeast(appId, convId, seq)).filter((u) => eligible.has(u));
+    return { conv_id: convId, seq, read_count: readers.length, member_count: eligible.size, read_by: readers };
   }
 
   /** Recall: marks the original and writes a recall notice with its own seq. */

@@ -2,6 +2,7 @@ import { ParleyError, singleConvId } from '@parley/protocol';
 import type { Store } from '../store/store.js';
 import type { AppService } from './app-service.js';
 import type { Clock } from './clock.js';
+import type { Membership } from './membership.js';
 import type { Route } from './notice-writer.js';
 import type { RelationService } from './relation-service.js';
 
@@ -18,6 +19,7 @@ export class SingleChatService {
     private readonly store: Store,
     private readonly apps: AppService,
     private readonly relations: RelationService,
+    private readonly membership: Membership,
     private readonly clock: Clock,
   ) {}
 
@@ -46,5 +48,7 @@ export class SingleChatService {
     await this.store.ensureConversation(appId, convId, 'single', now);
     const base = { app_id: appId, conv_id: convId, role: 'member' as const, join_seq: 0, read_seq: 0, muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: now };
     await this.store.addMembers([{ ...base, user_id: a }, { ...base, user_id: b }]);
+    // A history or typing request before the first message may have cached "no members".
+    this.membership.invalidate(appId, convId);
   }
 }
