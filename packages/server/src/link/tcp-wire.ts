@@ -3,6 +3,7 @@ import { FrameTooLargeError, ParleyError, TcpFrameDecoder } from '@parley/protoc
 import type { OutFrame } from './out-frame.js';
 import type { AcceptWire } from './ws-wire.js';
 import type { Wire } from './wire.js';
+import { corkForTurn } from './write-batcher.js';
 
 /**
  * TCP framing for native clients: 4-byte big-endian length + UTF-8 JSON
@@ -20,7 +21,9 @@ class TcpWire implements Wire {
   }
 
   write(frame: OutFrame): void {
-    if (this.socket.writable) this.socket.write(frame.tcpBytes());
+    if (!this.socket.writable) return;
+    corkForTurn(this.socket);
+    this.socket.write(frame.tcpBytes());
   }
 
   close(): void {

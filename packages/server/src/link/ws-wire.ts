@@ -5,6 +5,8 @@ import { ParleyError } from '@parley/protocol';
 import type { OutFrame } from './out-frame.js';
 import type { Session } from './session.js';
 import type { Wire } from './wire.js';
+import { corkForTurn } from './write-batcher.js';
+import type { Socket } from 'node:net';
 
 /**
  * WebSocket framing (the `ws` package, noServer mode on an existing HTTP
@@ -29,7 +31,10 @@ class WsWire implements Wire {
 
   write(frame: OutFrame): void {
     // A Buffer with binary:false goes out as a text frame, and the same Buffer serves every connection of a push.
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame.bytes(), { binary: false });
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    // `ws` keeps its net.Socket in `_socket`; corking it merges this turn's frames into one write.
+    corkForTurn((this.ws as unknown as { _socket?: Socket })._socket);
+    this.ws.send(frame.bytes(), { binary: false });
   }
 
   close(code: number, reason: string): void {
