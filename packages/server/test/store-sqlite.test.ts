@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { StoreError, type StoredMessage } from '../src/store/store.js';
-import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
+import { MIGRATIONS, runMigrations } from '../src/store/sqlite/migrations.js';
+import { foldForSearch } from '../src/store/sqlite/search-fold.js';
 import { ftsPhrase, likeContains, searchableText } from '../src/store/sqlite/search-text.js';
 import { toStoreError } from '../src/store/sqlite/sqlite-errors.js';
 import { SqliteStore, type SqliteStoreOptions } from '../src/store/sqlite/sqlite-store.js';
@@ -35,6 +36,13 @@ const isKind = (kind: string) => (err: unknown) => err instanceof StoreError && 
 
 runStoreContract('sqlite', async () => {
   const { store, cleanup } = await tempStore();
+  return { store, cleanup };
+});
+
+// The contract's scopes are tiny, so the default store answers by scanning them;
+// run it again with every 3+ character search forced onto the full-text index.
+runStoreContract('sqlite (search through the index)', async () => {
+  const { store, cleanup } = await tempStore({ searchScanMaxMessages: 0 });
   return { store, cleanup };
 });
 
@@ -162,6 +170,122 @@ describe('SqliteStore (SQLite specifics)', () => {
     assert.equal(searchableText('custom', { data: { text: 'x' } }), null);
     assert.equal(searchableText('image', { url: 'u' }), null);
     assert.equal(searchableText('text', null), null);
+  });
+
+  it('search: the scope scan and the full-text index find the same messages, with the same scope rules', async () => {
+    const scan = await tempStore({ searchScanMaxMessages: Number.MAX_SAFE_INTEGER });
+    const index = await tempStore({ searchScanMaxMessages: 0 });
+    const threshold = await tempStore({ searchScanMaxMessages: 5 });
+    try {
+      const member = (conv_id: string, user_id: string, join_seq: number) => ({
+        app_id: 'app', conv_id, user_id, role: 'member' as const, join_seq, read_seq: 0, muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: 1,
+      });
+      const m = (conv_id: string, seq: number, body: Partial<StoredMessage>): StoredMessage => ({
+        ...msg('app', conv_id, seq, ''), cmid: `${conv_id}-${seq}`, msg_id: `${conv_id}-${seq}`, ...body,
+      });
+      const texts = ['Budget review', 'the BUDGET is late', 'ΟΔΟΣ and οδός', 'µ-sized Straße', 'strasse', '我们明天去北京开会',
+        '北京开会改到周五', 'budget 50%_off "quoted" AND(', 'ſtop'];
+      for (const t of [scan, index, threshold]) {
+        const s = t.store;
+        await s.migrate();
+        for (const c of ['g:a', 'g:b', 'g:other']) await s.ensureConversation('app', c, 'group', 1);
+        await s.addMembers([member('g:a', 'me', 3), member('g:b', 'me', 0), member('g:other', 'x', 0)]);
+        await s.commitMessages([
+          ...texts.map((text, i) => m('g:a', i + 1, { content: { text }, sender: i % 2 ? 'u1' : 'u2', created_at: 1000 + i })),
+          ...texts.map((text, i) => m('g:b', i + 1, { content: { text }, created_at: 1000 + i })), // same created_at: conv_id breaks ties
+          m('g:b', 20, { type: 'file', content: { url: 'u', name: 'Budget.PDF', size: 1 }, created_at: 2000 }),
+          m('g:b', 21, { type: 'link', content: { url: 'u', title: 'Budget', description: '北京' }, created_at: 2001 }),
+          m('g:b', 22, { type: 'notice', content: { kind: 'system', text: 'budget 北京' }, created_at: 2002 }),
+          m('g:b', 23, { type: 'custom', content: { data: { text: 'budget 北京' } }, created_at: 2003 }),
+          m('g:b', 24, { content: { text: 'budget recalled 北京' }, created_at: 2004 }),
+          m('g:b', 25, { content: { text: 'budget hidden 北京' }, created_at: 2005 }),
+          ...texts.map((text, i) => m('g:other', i + 1, { content: { text }, created_at: 1000 + i })),
+        ]);
+        await s.setMessageStatus('app', 'g:b', 24, 'recalled', 3000);
+        await s.hideMessageFor('app', 'g:b', 25, 'me');
+      }
+      const queries = ['budget', 'BUDGET', 'Budget.pdf', 'οδοσ', 'ΟΔΌΣ', 'µ-s', 'μ-SIZED', 'straße', 'STRASSE', 'stop', 'ſto',
+        '北京开会', '北京', '京', 'b', '50%_off', '"quoted" AND(', '%', '_', '*', 'NEAR(', '  budget  ', 'nothing here', ''];
+      const filters = [{}, { conv_id: 'g:a' }, { conv_id: 'g:other' }, { sender: 'u1' }, { type: 'file' }, { since: 1003, until: 1006 }, { limit: 2 }];
+      const ids = (rows: StoredMessage[]) => rows.map((r) => `${r.conv_id}#${r.seq}`);
+      for (const text of queries) {
+        for (const f of filters) {
+          const q = { app_id: 'app', user_id: 'me', text, limit: 50, ...f };
+          // an empty scope (a conversation the caller is not in) is always a scan of nothing
+          const long = text.trim().length >= 3 && q.conv_id !== 'g:other';
+          assert.equal(scan.store.searchPlan(q), text.trim() === '' ? null : 'scan');
+          assert.equal(index.store.searchPlan(q), text.trim() === '' ? null : long ? 'index' : 'scan');
+          const viaScan = await scan.store.search(q);
+          assert.deepEqual(ids(viaScan), ids(await index.store.search(q)), `${text} ${JSON.stringify(f)}`);
+          assert.deepEqual(viaScan, await threshold.store.search(q));
+        }
+      }
+      const find = (text: string, more = {}) => scan.store.search({ app_id: 'app', user_id: 'me', text, limit: 50, ...more }).then(ids);
+      // below join_seq, other people's conversations, notices/custom, recalled and hidden-for-me never show
+      assert.deepEqual(await find('budget'), ['g:b#21', 'g:b#20', 'g:a#8', 'g:b#8', 'g:b#2', 'g:b#1']);
+      assert.deepEqual(await find('ΟΔΟΣ'), ['g:a#3', 'g:b#3']); // ς folds to σ, as the trigram tokenizer folds it
+      assert.deepEqual(await find('北京'), ['g:b#21', 'g:a#7', 'g:b#7', 'g:a#6', 'g:b#6']);
+      assert.deepEqual(await find('budget', { limit: 2 }), ['g:b#21', 'g:b#20']);
+      // the plan follows the scope: 'me' sees 9-3+1 + 25 messages, or 7 in g:a alone
+      assert.equal(threshold.store.searchPlan({ app_id: 'app', user_id: 'me', text: 'budget', limit: 5 }), 'index');
+      assert.equal(threshold.store.searchPlan({ app_id: 'app', user_id: 'nobody', text: 'budget', limit: 5 }), 'scan');
+    } finally {
+      await scan.cleanup();
+      await index.cleanup();
+      await threshold.cleanup();
+    }
+  });
+
+  it('search_text folds case exactly as the trigram tokenizer does, for every code point', () => {
+    const db = new Database(':memory:');
+    try {
+      db.exec(`CREATE VIRTUAL TABLE f USING fts5(b, tokenize='trigram case_sensitive 0');
+        CREATE VIRTUAL TABLE v USING fts5vocab(f, 'instance');`);
+      const cps: number[] = [];
+      for (let c = 1; c < 0x110000; c++) if (c < 0xd800 || c >= 0xe000) cps.push(c);
+      const chunk = 4096;
+      const insert = db.prepare('INSERT INTO f (rowid, b) VALUES (?, ?)');
+      db.transaction(() => {
+        for (let i = 0; i < cps.length; i += chunk) insert.run(i / chunk + 1, `${String.fromCodePoint(...cps.slice(i, i + chunk))}##`);
+      })();
+      let checked = 0;
+      const wrong: string[] = [];
+      for (const [doc, offset, term] of db.prepare('SELECT doc, offset, term FROM v').raw().iterate() as Iterable<[number, number, string]>) {
+        const c = cps[(doc - 1) * chunk + offset]!;
+        checked++;
+        if (foldForSearch(String.fromCodePoint(c)) !== String.fromCodePoint(term.codePointAt(0)!)) wrong.push(c.toString(16));
+      }
+      assert.equal(checked, cps.length);
+      assert.deepEqual(wrong.slice(0, 20), []);
+      assert.equal(foldForSearch('Straße ΟΔΌΣ µ'), 'straße οδόσ μ');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('migration 2 backfills search_text of messages stored before it', async () => {
+    const t = await tempStore({ searchScanMaxMessages: Number.MAX_SAFE_INTEGER });
+    try {
+      const raw = new Database(t.path);
+      runMigrations(raw, MIGRATIONS.slice(0, 1));
+      raw.prepare(`INSERT INTO conversation_members (app_id, conv_id, user_id, role, joined_at) VALUES ('app', 'g:c', 'me', 'member', 1)`).run();
+      const insert = raw.prepare(`INSERT INTO messages (app_id, conv_id, seq, msg_id, sender, cmid, type, content, created_at, fts_id)
+        VALUES ('app', 'g:c', ?, ?, 'u1', ?, ?, ?, ?, ?)`);
+      insert.run(1, 'm1', 'c1', 'text', JSON.stringify({ text: 'Old BUDGET 北京' }), 1, 1);
+      insert.run(2, 'm2', 'c2', 'notice', JSON.stringify({ kind: 'system', text: 'budget' }), 2, null);
+      raw.prepare('INSERT INTO message_fts (rowid, body) VALUES (1, ?)').run('Old BUDGET 北京');
+      raw.close();
+
+      await t.store.migrate();
+      const check = new Database(t.path, { readonly: true });
+      assert.deepEqual(check.prepare('SELECT seq, search_text FROM messages ORDER BY seq').raw().all(), [[1, 'old budget 北京'], [2, null]]);
+      check.close();
+      for (const text of ['budget', '北京', 'old b']) {
+        assert.deepEqual((await t.store.search({ app_id: 'app', user_id: 'me', text, limit: 5 })).map((r) => r.seq), [1], text);
+      }
+    } finally {
+      await t.cleanup();
+    }
   });
 
   it('an acknowledged commit survives kill -9 of the process', async () => {

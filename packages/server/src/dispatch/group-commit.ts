@@ -10,17 +10,27 @@ export interface GroupCommitOptions {
   maxBatch: number;
 }
 
+/**
+ * How an enqueued message ended: stored as given, or not stored because its
+ * (app, sender, cmid) was already taken — then `original` is the stored row
+ * it duplicates (its seq, msg_id and created_at are what the sender was acked).
+ */
+export type CommitOutcome = { duplicate: false } | { duplicate: true; original: StoredMessage };
+
 interface Pending {
   msg: StoredMessage;
-  resolve: () => void;
+  resolve: (outcome: CommitOutcome) => void;
   reject: (err: unknown) => void;
 }
+
+const STORED: CommitOutcome = { duplicate: false };
 
 /**
  * Group commit: messages arriving within a short window share one store
  * transaction, so the cost of a durable commit (an fsync) is paid once per
  * batch instead of once per message. Each enqueue resolves only after its
- * batch is committed — that is when the sender may be acked.
+ * batch is committed — that is when the sender may be acked — with whether
+ * the message was stored or was a duplicate of an already stored one.
  *
  * Batches commit one at a time, in order; within a batch, messages are
  * ordered by seq so the callers' continuations (ack, push) run in seq order.
@@ -39,8 +49,8 @@ export class GroupCommitter {
     private readonly log?: Logger,
   ) {}
 
-  enqueue(msg: StoredMessage): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  enqueue(msg: StoredMessage): Promise<CommitOutcome> {
+    return new Promise<CommitOutcome>((resolve, reject) => {
       this.pending.push({ msg, resolve, reject });
       if (this.pending.length >= this.opts.maxBatch) this.kick();
       else this.schedule();
@@ -78,11 +88,11 @@ export class GroupCommitter {
     this.running = this.store
       .commitMessages(batch.map((p) => p.msg))
       .then(
-        () => {
+        ({ duplicates }) => {
           this.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
           this.metrics?.commitBatchSize.observe(batch.length);
-          this.metrics?.messagesStored.inc(batch.length);
-          for (const p of batch) p.resolve();
+          this.metrics?.messagesStored.inc(batch.length - duplicates.length);
+          settle(batch, duplicates);
         },
         (err: unknown) => {
           this.log?.error({ err, batch: batch.length }, 'group commit failed; nothing of the batch is acked');
@@ -96,5 +106,45 @@ export class GroupCommitter {
         if (this.pending.length) this.kick();
       });
     return this.running;
+  }
+}
+
+function cmidKey(m: StoredMessage): string {
+  return `${m.app_id}\u0000${m.sender}\u0000${m.cmid}`;
+}
+
+/**
+ * Resolve each message of a committed batch as stored or as a duplicate of its
+ * original. `duplicates` holds one original row per skipped message, in batch
+ * order; of a cmid repeated within the batch only the first occurrence can
+ * have been stored, which shows as one more occurrence than skips.
+ */
+function settle(batch: readonly Pending[], duplicates: readonly StoredMessage[]): void {
+  if (duplicates.length === 0) {
+    for (const p of batch) p.resolve(STORED);
+    return;
+  }
+  const skipped = new Map<string, { original: StoredMessage; count: number }>();
+  for (const d of duplicates) {
+    const e = skipped.get(cmidKey(d));
+    if (e) e.count++;
+    else skipped.set(cmidKey(d), { original: d, count: 1 });
+  }
+  const left = new Map<string, number>(); // per skipped cmid: its batch messages not yet resolved
+  for (const p of batch) {
+    const k = cmidKey(p.msg);
+    if (skipped.has(k)) left.set(k, (left.get(k) ?? 0) + 1);
+  }
+  for (const p of batch) {
+    const k = cmidKey(p.msg);
+    const e = skipped.get(k);
+    if (!e) {
+      p.resolve(STORED);
+      continue;
+    }
+    const n = left.get(k)!;
+    left.set(k, n - 1);
+    if (n > e.count) p.resolve(STORED);
+    else p.resolve({ duplicate: true, original: e.original });
   }
 }

@@ -47,15 +47,27 @@ export function newMsgId(now: number): string {
 }
 
 /**
- * The send path (DESIGN §4): check → dedup on (sender, cmid) → seq → group
- * commit → ack → push → event. `accept` does the ordered part (everything up
- * to handing the message to the committer) so a connection's messages get
- * seqs in the order they were sent; the returned promise settles after the
- * commit, so many messages of one connection can be in flight at once.
+ * The send path (DESIGN §4): check → seq → group commit (which dedups on
+ * (app, sender, cmid)) → ack → push → event. `accept` does the ordered part
+ * (everything up to handing the message to the committer) so a connection's
+ * messages get seqs in the order they were sent; the returned promise settles
+ * after the commit, so many messages of one connection can be in flight at once.
+ *
+ * Dedup costs no read on the common path: a resend of a message that is still
+ * being committed joins it (the in-flight map); any other resend goes through
+ * the access checks and gets a seq like a new message, and the commit finds
+ * its cmid taken, stores nothing and hands back the original, whose ack is
+ * returned (`duplicate: true`, nothing pushed). Its seq is left as a gap.
+ * A resend after a lost ack usually comes within seconds, so recent acks are
+ * kept in a bounded map and answered without a seq at all: gaps (which would
+ * inflate unread counts) only come from resends that outlive the map or a restart.
  */
 export class MessagePipeline implements NoticeWriter {
   /** sends handed to the committer but not yet committed, by app/sender/cmid: a resend joins the first */
   private readonly inflight = new Map<string, Promise<SendAck>>();
+  /** acks of recently committed messages by app/sender/cmid, oldest first (insertion order) */
+  private readonly recent = new Map<string, SendAck>();
+  private static readonly RECENT_MAX = 50_000;
 
   constructor(
     private readonly deps: {
@@ -83,10 +95,8 @@ export class MessagePipeline implements NoticeWriter {
     const key = `${input.app_id}\u0000${input.sender}\u0000${input.cmid}`;
     const joined = this.inflight.get(key);
     if (joined) return { committed: joined.then((ack) => ({ ...ack, duplicate: true })) };
-
-    // Dedup before any access check: a resend returns the original ack even if the situation changed since.
-    const prior = await deps.store.findByCmid(input.app_id, input.sender, input.cmid);
-    if (prior) return { committed: Promise.resolve({ ...ackOf(prior), duplicate: true }) };
+    const done = this.recent.get(key);
+    if (done) return { committed: Promise.resolve({ ...done, duplicate: true }) };
 
     const route = input.conv_type === 'single'
       ? await deps.single.route(input.app_id, input.sender, input.to)
@@ -103,10 +113,19 @@ export class MessagePipeline implements NoticeWriter {
     }, input.conn_id);
     this.inflight.set(key, committed);
     committed.then(
-      () => this.inflight.delete(key),
+      (ack) => {
+        this.inflight.delete(key);
+        this.remember(key, ack);
+      },
       () => this.inflight.delete(key),
     );
     return { committed };
+  }
+
+  private remember(key: string, ack: SendAck): void {
+    const { duplicate: _dup, ...original } = ack;
+    this.recent.set(key, original);
+    if (this.recent.size > MessagePipeline.RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** Send and wait for the commit (the HTTP API's path). */
@@ -123,7 +142,10 @@ export class MessagePipeline implements NoticeWriter {
     return stored!;
   }
 
-  /** Seq, commit, then push and publish. Resolves with the ack after the commit. */
+  /**
+   * Seq, commit, then push and publish. Resolves with the ack after the commit;
+   * for a duplicate cmid, with the original's ack and nothing pushed or published.
+   */
   private async write(
     route: Route,
     m: Omit<StoredMessage, 'seq' | 'msg_id' | 'status' | 'created_at'>,
@@ -134,7 +156,11 @@ export class MessagePipeline implements NoticeWriter {
     const seq = await deps.seq.next(m.app_id, route.convId);
     const now = deps.clock();
     const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
-    await deps.committer.enqueue(msg);
+    const outcome = await deps.committer.enqueue(msg);
+    if (outcome.duplicate) {
+      onStored?.(outcome.original);
+      return { ...ackOf(outcome.original), duplicate: true };
+    }
     // The commit advanced the sender's read position in the store; keep the cache in step.
     deps.membership.patch(m.app_id, route.convId, m.sender, { read_seq: seq });
     onStored?.(msg);

@@ -10,10 +10,17 @@ import type { ConvType, MemberRole, Message, MessageStatus } from '@parley/proto
  *
  * Guarantees every implementation gives:
  * - `commitMessages` is atomic and durable when its promise resolves: every
- *   message of the batch is stored, with conversation last_seq/preview and the
- *   sender's read_seq advanced, or none is (the promise rejects).
- * - (app, sender, cmid) is unique: a duplicate inside a committed batch makes
- *   the whole batch reject with StoreError('duplicate'); callers dedup first.
+ *   message of the batch that is not a duplicate is stored, with conversation
+ *   last_seq/preview and the sender's read_seq advanced, or nothing is (the
+ *   promise rejects).
+ * - (app, sender, cmid) is unique, and the commit dedups by it (callers need
+ *   not look it up first): a message whose (app, sender, cmid) is already
+ *   stored, or taken by an earlier message of the same batch, is not stored;
+ *   `CommitResult.duplicates` reports the original row for it instead. A
+ *   duplicate moves nothing: last_seq, the preview and read_seq reflect only
+ *   the messages actually stored, and its seq is left as a gap.
+ * - (app, conv, seq) is unique: a seq already used (stored, or twice in the
+ *   batch) rejects the whole batch with StoreError('conflict').
  * - read_seq only moves forward.
  * - Every query is scoped to one app.
  * Errors are StoreError with a backend-neutral kind; driver errors are
@@ -108,6 +115,18 @@ export interface GroupRow {
 /** A message as stored: the wire `Message` with its app, without the derived conv_type. */
 export interface StoredMessage extends Omit<Message, 'conv_type'> {
   app_id: string;
+}
+
+/** What a committed batch reports back. */
+export interface CommitResult {
+  /**
+   * One entry per message of the batch that was not stored because its
+   * (app, sender, cmid) already existed, in batch order: the ORIGINAL stored
+   * row (which may be the first message of the same batch with that cmid:
+   * only the first occurrence of a cmid in a batch can be stored). Empty when
+   * every message was stored.
+   */
+  duplicates: StoredMessage[];
 }
 
 /** A conversation-list row: the member row joined with its conversation. */
@@ -207,7 +226,7 @@ export interface Store {
   /** the highest committed seq of a conversation (0 if none): seeds the seq allocator */
   maxSeq(appId: string, convId: string): Promise<number>;
   /** atomically store a batch (group commit); see the guarantees above */
-  commitMessages(messages: StoredMessage[]): Promise<void>;
+  commitMessages(messages: StoredMessage[]): Promise<CommitResult>;
   findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null>;
   getMessage(appId: string, convId: string, seq: number): Promise<StoredMessage | null>;
   history(q: HistoryQuery): Promise<StoredMessage[]>;

@@ -346,29 +346,77 @@ export function runStoreContract(
         assert.equal((await store.getMember(app, 'g:b', 'u2'))?.read_seq, 3);
       });
 
-      it('a batch containing an already stored cmid is rejected as duplicate and stores nothing', async () => {
+      it('a batch containing an already stored cmid reports the original and stores the rest', async () => {
         const app = newApp();
         await conv(app, 'g:c', ['u1', 'u2']);
-        await store.commitMessages([msg(app, 'g:c', 1, 'u1', { cmid: 'x' })]);
-        const batch = [msg(app, 'g:other', 1, 'u2'), msg(app, 'g:c', 2, 'u2'), msg(app, 'g:c', 3, 'u1', { cmid: 'x' })];
-        await rejectsKind(store.commitMessages(batch), 'duplicate');
-        assert.equal(await store.getMessage(app, 'g:c', 2), null);
-        assert.equal(await store.getMessage(app, 'g:other', 1), null);
-        assert.equal(await store.getConversation(app, 'g:other'), null);
-        assert.equal(await store.maxSeq(app, 'g:c'), 1);
-        assert.equal((await store.getConversation(app, 'g:c'))?.last_seq, 1);
-        assert.equal((await store.getMember(app, 'g:c', 'u2'))?.read_seq, 0);
-        assert.equal((await store.findByCmid(app, 'u1', 'x'))?.seq, 1);
+        const original = msg(app, 'g:c', 1, 'u1', { cmid: 'x' });
+        assert.deepEqual(await store.commitMessages([original]), { duplicates: [] });
+        // the resend has a higher seq than everything else, so it would have moved last_seq and the preview
+        const resend = msg(app, 'g:c', 4, 'u1', { cmid: 'x', msg_id: 'mid-resend', content: { text: 'resent' }, created_at: T0 + 99_000 });
+        const batch = [msg(app, 'g:other', 1, 'u2'), msg(app, 'g:c', 2, 'u2'), resend];
+        const result = await store.commitMessages(batch);
+        assert.deepEqual(clean(result), clean({ duplicates: [original] }));
+        assert.deepEqual(clean(await store.getMessage(app, 'g:c', 2)), clean(batch[1]));
+        assert.deepEqual(clean(await store.getMessage(app, 'g:other', 1)), clean(batch[0]));
+        assert.equal((await store.getConversation(app, 'g:other'))?.last_seq, 1);
+        assert.equal(await store.getMessage(app, 'g:c', 4), null, 'the duplicate is not stored');
+        assert.equal(await store.maxSeq(app, 'g:c'), 2, 'its seq is a gap');
+        const c = await store.getConversation(app, 'g:c');
+        assert.equal(c?.last_seq, 2, 'a duplicate does not move last_seq');
+        assert.equal(c?.last_message?.seq, 2);
+        assert.equal(c?.updated_at, T0 + 2000);
+        assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1, 'nor the sender\'s read_seq');
+        assert.equal((await store.getMember(app, 'g:c', 'u2'))?.read_seq, 2);
+        assert.deepEqual(clean(await store.findByCmid(app, 'u1', 'x')), clean(original));
+        assert.deepEqual(seqs(await store.history({ app_id: app, conv_id: 'g:c', user_id: 'u1', limit: 10 })), [2, 1]);
       });
 
-      it('a duplicate cmid inside one batch rejects it (duplicate); a reused seq rejects it (conflict)', async () => {
+      it('a batch of only duplicates stores and moves nothing', async () => {
         const app = newApp();
         await conv(app, 'g:c', ['u1']);
-        await rejectsKind(store.commitMessages([msg(app, 'g:c', 1, 'u1', { cmid: 'same' }), msg(app, 'g:c', 2, 'u1', { cmid: 'same' })]), 'duplicate');
-        assert.equal(await store.maxSeq(app, 'g:c'), 0);
+        const original = text(app, 'g:c', 1, 'u1', 'searchable original', { cmid: 'x' });
+        await store.commitMessages([original]);
+        const result = await store.commitMessages([text(app, 'g:c', 2, 'u1', 'searchable resend', { cmid: 'x' })]);
+        assert.deepEqual(clean(result), clean({ duplicates: [original] }));
+        assert.equal(await store.maxSeq(app, 'g:c'), 1);
+        assert.equal((await store.getConversation(app, 'g:c'))?.last_seq, 1);
+        assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1);
+        // nothing of the duplicate reaches the full-text index
+        assert.deepEqual((await store.search({ app_id: app, user_id: 'u1', text: 'searchable', limit: 10 })).map((m) => m.cmid), ['x']);
+        assert.equal((await store.search({ app_id: app, user_id: 'u1', text: 'resend', limit: 10 })).length, 0);
+        // a later new message is stored and indexed normally
+        await store.commitMessages([text(app, 'g:c', 3, 'u1', 'searchable later', { cmid: 'y' })]);
+        assert.deepEqual((await store.search({ app_id: app, user_id: 'u1', text: 'searchable', limit: 10 })).map((m) => m.cmid), ['y', 'x']);
+      });
+
+      it('a cmid repeated inside one batch stores the first and reports it for the repeat', async () => {
+        const app = newApp();
+        await conv(app, 'g:c', ['u1', 'u2']);
+        const first = msg(app, 'g:c', 1, 'u1', { cmid: 'same' });
+        const batch = [first, msg(app, 'g:c', 2, 'u2'), msg(app, 'g:c', 3, 'u1', { cmid: 'same' }), msg(app, 'g:c', 4, 'u1', { cmid: 'same' })];
+        const result = await store.commitMessages(batch);
+        assert.deepEqual(clean(result), clean({ duplicates: [first, first] }));
+        assert.deepEqual(clean(await store.getMessage(app, 'g:c', 1)), clean(first));
+        assert.equal(await store.getMessage(app, 'g:c', 3), null);
+        assert.equal(await store.getMessage(app, 'g:c', 4), null);
+        assert.equal(await store.maxSeq(app, 'g:c'), 2);
+        assert.equal((await store.getConversation(app, 'g:c'))?.last_seq, 2);
+        assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1);
+      });
+
+      it('a reused seq rejects the whole batch (conflict) and stores nothing', async () => {
+        const app = newApp();
+        await conv(app, 'g:c', ['u1']);
         await store.commitMessages([msg(app, 'g:c', 1, 'u1')]);
         await rejectsKind(store.commitMessages([msg(app, 'g:c', 2, 'u1'), msg(app, 'g:c', 1, 'u1', { cmid: 'fresh' })]), 'conflict');
         assert.equal(await store.maxSeq(app, 'g:c'), 1);
+        assert.equal(await store.findByCmid(app, 'u1', 'fresh'), null);
+        // also with a duplicate in the batch: nothing is stored, nothing is reported
+        await rejectsKind(store.commitMessages([msg(app, 'g:c', 3, 'u1', { cmid: 'new' }), msg(app, 'g:c', 5, 'u1', { cmid: 'cmid-g:c-1' }), msg(app, 'g:c', 3, 'u1', { cmid: 'other' })]), 'conflict');
+        assert.equal(await store.maxSeq(app, 'g:c'), 1);
+        assert.equal(await store.findByCmid(app, 'u1', 'new'), null);
+        assert.equal((await store.getConversation(app, 'g:c'))?.last_seq, 1);
+        assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1);
       });
 
       it('cmid is unique per (app, sender) only', async () => {

@@ -45,3 +45,29 @@ describe('store failure never produces a false ack', () => {
     tia.close();
   });
 });
+
+describe('resend after a restart', () => {
+  it('is deduped by the store: the original ack, nothing stored twice', async () => {
+    const p1 = await startTestPlatform();
+    const dir = p1.dataDir;
+    const t = await p1.users('ria', 'sol');
+    const ria = await RawClient.authed(p1.wsUrl, t.ria!);
+    const first: any = await ria.request({ op: 'send', id: 1, cmid: 'r-1', conv_type: 'single', to: 'sol', type: 'text', content: { text: 'once' } });
+    ria.close();
+    await p1.stop();
+    // Same data dir, new process state: the recent-acks map is empty, so the commit finds the cmid.
+    const p2 = await startTestPlatform({}, dir);
+    try {
+      const ria2 = await RawClient.authed(p2.wsUrl, t.ria!);
+      const again: any = await ria2.request({ op: 'send', id: 2, cmid: 'r-1', conv_type: 'single', to: 'sol', type: 'text', content: { text: 'once' } });
+      assert.equal(again.data.seq, first.data.seq);
+      assert.equal(again.data.msg_id, first.data.msg_id);
+      assert.equal(again.data.duplicate, true);
+      const h: any = await ria2.request({ op: 'history', id: 3, conv_id: 's:ria:sol' });
+      assert.deepEqual(h.data.messages.map((m: any) => m.cmid), ['r-1']);
+      ria2.close();
+    } finally {
+      await p2.destroy();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOptions } from '../../src/config/load-options.js';
@@ -22,8 +22,9 @@ export async function startTestPlatform(overrides: Partial<Options> = {}, dataDi
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const options = { ...loadOptions({ argv: [], env: {} }), data_dir: dir, http_port: 0, tcp_port: 0, log_level: 'warn' as const, api_rate_per_sec: 100000, ...overrides };
   const p = await startPlatform(options, { quiet: true });
-  if (!p.defaultApp) throw new Error('expected a fresh data dir');
-  const apiKey = p.defaultApp.api_key;
+  // A reused data dir (restart tests) keeps the credentials written on its first start.
+  const creds = p.defaultApp ?? JSON.parse(readFileSync(join(dir, 'default-app.json'), 'utf8'));
+  const apiKey: string = creds.api_key;
   const admin = async (method: string, url: string, body?: unknown) => {
     const res = await p.api.inject({ method: method as any, url, headers: { authorization: `Bearer ${apiKey}` }, payload: body as any });
     const json = res.body ? JSON.parse(res.body) : undefined;
@@ -31,7 +32,7 @@ export async function startTestPlatform(overrides: Partial<Options> = {}, dataDi
     return json;
   };
   return Object.assign(p, {
-    apiKey, appId: p.defaultApp.app_id, dataDir: dir, admin,
+    apiKey, appId: creds.app_id as string, dataDir: dir, admin,
     async users(...ids: string[]) {
       const out: Record<string, string> = {};
       for (const id of ids) {

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { parseConvId } from '@parley/protocol';
 import { StoreError, type StoredMessage } from '../store.js';
 import { isUniqueViolation, toStoreError } from './sqlite-errors.js';
-import { messageToSql, previewJson } from './rows.js';
+import { MESSAGE_COLUMNS, messageFromSql, messageToSql, previewJson, type MessageSql } from './rows.js';
+import { foldForSearch } from './search-fold.js';
 import { searchableText } from './search-text.js';
 
 /**
@@ -13,6 +14,12 @@ import { searchableText } from './search-text.js';
  * conversation's last_seq/preview to the batch's highest seq (never
  * backwards: an older batch committed late does not rewind the list), and
  * advances each sender's own read_seq to what they sent.
+ *
+ * Dedup by (app, sender, cmid) happens here, at no extra read for a new cmid:
+ * the insert does nothing on that unique key, and only for a message it
+ * skipped (`changes` 0) is the original row read, in the same transaction (so
+ * an original earlier in the same batch is seen). A skipped message moves no
+ * last_seq, preview or read_seq. A reused seq still fails the batch.
  */
 export class MessageWriter {
   private readonly insertMessage: Database.Statement;
@@ -20,13 +27,14 @@ export class MessageWriter {
   private readonly maxFtsId: Database.Statement;
   private readonly upsertConversation: Database.Statement;
   private readonly advanceSenderRead: Database.Statement;
-  private readonly cmidExists: Database.Statement;
-  private readonly commitTx: Database.Transaction<(batch: readonly StoredMessage[]) => void>;
+  private readonly byCmid: Database.Statement;
+  private readonly commitTx: Database.Transaction<(batch: readonly StoredMessage[]) => StoredMessage[]>;
 
   constructor(db: Database.Database) {
     this.insertMessage = db.prepare(`INSERT INTO messages
-        (app_id, conv_id, seq, msg_id, sender, cmid, type, content, mentions, reply_to, status, created_at, edited_at, fts_id)
-      VALUES (@app_id, @conv_id, @seq, @msg_id, @sender, @cmid, @type, @content, @mentions, @reply_to, @status, @created_at, @edited_at, @fts_id)`);
+        (app_id, conv_id, seq, msg_id, sender, cmid, type, content, mentions, reply_to, status, created_at, edited_at, fts_id, search_text)
+      VALUES (@app_id, @conv_id, @seq, @msg_id, @sender, @cmid, @type, @content, @mentions, @reply_to, @status, @created_at, @edited_at, @fts_id, @search_text)
+      ON CONFLICT (app_id, sender, cmid) DO NOTHING`);
     this.insertFts = db.prepare('INSERT INTO message_fts (rowid, body) VALUES (?, ?)');
     this.maxFtsId = db.prepare('SELECT coalesce(max(fts_id), 0) FROM messages WHERE fts_id IS NOT NULL').pluck();
     // The conversation row is created if a caller committed before ensureConversation
@@ -40,28 +48,37 @@ export class MessageWriter {
         last_seq = max(last_seq, excluded.last_seq)`);
     this.advanceSenderRead = db.prepare(`UPDATE conversation_members SET read_seq = max(read_seq, @seq)
       WHERE app_id = @app_id AND conv_id = @conv_id AND user_id = @user_id`);
-    this.cmidExists = db.prepare('SELECT 1 FROM messages WHERE app_id = ? AND sender = ? AND cmid = ?').pluck();
+    this.byCmid = db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.sender = ? AND m.cmid = ?`);
     this.commitTx = db.transaction((batch: readonly StoredMessage[]) => this.write(batch));
   }
 
-  commit(batch: readonly StoredMessage[]): void {
-    if (batch.length === 0) return;
+  /** Commits the batch; returns the original rows of the messages skipped as duplicates, in batch order. */
+  commit(batch: readonly StoredMessage[]): StoredMessage[] {
+    if (batch.length === 0) return [];
     try {
-      this.commitTx.immediate(batch);
+      return this.commitTx.immediate(batch);
     } catch (err) {
-      throw this.translate(err, batch);
+      throw this.translate(err);
     }
   }
 
-  private write(batch: readonly StoredMessage[]): void {
+  private write(batch: readonly StoredMessage[]): StoredMessage[] {
     let ftsId = this.maxFtsId.get() as number;
+    const duplicates: StoredMessage[] = [];
     const heads = new Map<string, StoredMessage>();
     const senders = new Map<string, { app_id: string; conv_id: string; user_id: string; seq: number }>();
     for (const m of batch) {
       const text = searchableText(m.type, m.content);
-      const id = text === null ? null : ++ftsId;
-      this.insertMessage.run(messageToSql(m, id));
-      if (id !== null) this.insertFts.run(id, text);
+      const id = text === null ? null : ftsId + 1;
+      if (this.insertMessage.run({ ...messageToSql(m, id), search_text: text === null ? null : foldForSearch(text) }).changes === 0) {
+        // (app, sender, cmid) is taken: report the original, store and move nothing.
+        duplicates.push(messageFromSql(this.byCmid.get(m.app_id, m.sender, m.cmid) as MessageSql));
+        continue;
+      }
+      if (id !== null) {
+        ftsId = id;
+        this.insertFts.run(id, text);
+      }
 
       const conv = `${m.app_id}\u0000${m.conv_id}`;
       const head = heads.get(conv);
@@ -79,28 +96,15 @@ export class MessageWriter {
     }
     // A sender who is not a member (a system notice) has no row to advance.
     for (const s of senders.values()) this.advanceSenderRead.run(s);
+    return duplicates;
   }
 
   /**
-   * A unique violation is either a resent cmid (`duplicate`: the caller should
-   * look the original up) or a reused seq (`conflict`: two allocators handed
-   * out the same number). Told apart after the rollback, from the data, rather
-   * than by parsing the driver's message.
+   * A resent cmid never gets here (the insert skips it), so a unique violation
+   * is a reused seq (`conflict`: two allocators handed out the same number).
    */
-  private translate(err: unknown, batch: readonly StoredMessage[]): unknown {
+  private translate(err: unknown): unknown {
     if (!isUniqueViolation(err)) return toStoreError(err, 'commit messages');
-    const seen = new Set<string>();
-    try {
-      for (const m of batch) {
-        const k = `${m.app_id}\u0000${m.sender}\u0000${m.cmid}`;
-        if (seen.has(k) || this.cmidExists.get(m.app_id, m.sender, m.cmid)) {
-          return new StoreError('duplicate', `message ${m.cmid} from ${m.sender} is already stored; nothing of the batch was stored`, err);
-        }
-        seen.add(k);
-      }
-    } catch (lookupErr) {
-      return toStoreError(lookupErr, 'commit messages');
-    }
     return new StoreError('conflict', 'a seq of the batch is already used in its conversation; nothing of the batch was stored', err);
   }
 }

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from '../store.js';
+import { foldForSearch } from './search-fold.js';
+import { searchableTextOfJson } from './search-text.js';
 
 /**
  * Schema migrations, applied in order, each in its own IMMEDIATE transaction
@@ -24,11 +26,34 @@ import { StoreError } from '../store.js';
  *   job delete index rows by id without supplying the original text.
  * - msg_id has no index: nothing looks a message up by it (clients address
  *   messages by conversation and seq).
+ * - `messages.search_text` (v2) is the searchable text folded as the trigram
+ *   tokenizer folds it, NULL exactly when fts_id is: the scope scan of small
+ *   searches matches it with instr() instead of parsing content per row.
  */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** a data step run after `sql`, in the same transaction (backfills needing the app's own functions) */
+  data?: (db: Database.Database) => void;
+}
+
+/** v2 backfill: search_text of every indexed message, computed as the writer computes it. */
+function backfillSearchText(db: Database.Database): void {
+  // In pages by rowid: better-sqlite3 cannot write while a read is iterating, and
+  // a large store should not be read into memory at once.
+  const page = db.prepare(`SELECT rowid, type, content FROM messages
+    WHERE rowid > ? AND fts_id IS NOT NULL ORDER BY rowid LIMIT 10000`).raw();
+  const set = db.prepare('UPDATE messages SET search_text = ? WHERE rowid = ?');
+  for (let after = 0; ;) {
+    const rows = page.all(after) as [number, string, string][];
+    if (rows.length === 0) return;
+    for (const [rowid, type, content] of rows) {
+      const text = searchableTextOfJson(type, content);
+      set.run(text === null ? null : foldForSearch(text), rowid);
+      after = rowid;
+    }
+  }
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -153,6 +178,12 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'messages.search_text for the scope scan',
+    sql: 'ALTER TABLE messages ADD COLUMN search_text TEXT;',
+    data: backfillSearchText,
+  },
 ];
 
 function assertOrdered(migrations: readonly Migration[]): void {
@@ -191,6 +222,7 @@ export function runMigrations(db: Database.Database, migrations: readonly Migrat
     db.transaction(() => {
       if (schemaVersion(db) >= m.version) return;
       db.exec(m.sql);
+      m.data?.(db);
       record.run(m.version, m.name, now());
       applied.push(m.version);
     }).immediate();

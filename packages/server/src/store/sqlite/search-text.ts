@@ -2,8 +2,9 @@ import type { MessageType } from '@parley/protocol';
 
 /**
  * What of a message is searchable, and how user query text is made safe for
- * SQLite. One definition, used both when indexing (commit) and by the LIKE
- * fallback for short queries, so the two paths can never disagree.
+ * SQLite. One definition, used when indexing (commit: the FTS row and
+ * messages.search_text) and by the search_text backfill, so the index and the
+ * scope scan can never disagree.
  */
 
 /** Shortest query the trigram tokenizer can match (it indexes 3-character windows). */
@@ -28,7 +29,7 @@ export function searchableText(type: MessageType | string, content: unknown): st
   return text.length > 0 ? text : null;
 }
 
-/** Same as searchableText but from the stored JSON (the SQL function used by the LIKE fallback). */
+/** Same as searchableText but from the stored JSON (the search_text backfill). */
 export function searchableTextOfJson(type: string, contentJson: string): string | null {
   try {
     return searchableText(type, JSON.parse(contentJson));

@@ -2,11 +2,11 @@ import Database from 'better-sqlite3';
 import type { ConvType, MessageStatus } from '@parley/protocol';
 import {
   StoreError,
-  type AppRow, type AppSettings, type ConversationRow, type GroupRow, type HistoryQuery, type MemberConversation,
+  type AppRow, type AppSettings, type CommitResult, type ConversationRow, type GroupRow, type HistoryQuery, type MemberConversation,
   type MemberPatch, type MemberRow, type SearchQuery, type Store, type StoredMessage, type UserRow,
 } from '../store.js';
 import { MessageReader } from './message-reader.js';
-import { MessageSearch } from './message-search.js';
+import { MessageSearch, type SearchPlan } from './message-search.js';
 import { MessageWriter } from './message-writer.js';
 import { runMigrations } from './migrations.js';
 import {
@@ -24,6 +24,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** clock for rows the interface gives no time for (delete-for-me, schema_version); default Date.now */
   now?: () => number;
+  /**
+   * largest search scope (messages in the caller's conversations, or the one
+   * filtered on) answered by scanning it instead of the full-text index
+   * (default 50,000); 0 sends every query of 3+ characters over a non-empty scope to the index
+   */
+  searchScanMaxMessages?: number;
 }
 
 /** What the connection actually runs with (for diagnostics and tests). */
@@ -57,10 +63,12 @@ interface Prepared {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly now: () => number;
+  private readonly searchScanMaxMessages: number | undefined;
   private prepared: Prepared | null = null;
 
   constructor(opts: SqliteStoreOptions) {
     this.now = opts.now ?? Date.now;
+    this.searchScanMaxMessages = opts.searchScanMaxMessages;
     this.db = guard('open database', () => {
       const db = new Database(opts.path);
       try {
@@ -101,7 +109,7 @@ export class SqliteStore implements Store {
         s: prepareDomainStatements(this.db),
         writer: new MessageWriter(this.db),
         reader: new MessageReader(this.db),
-        searcher: new MessageSearch(this.db),
+        searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
       };
     });
   }
@@ -308,9 +316,9 @@ export class SqliteStore implements Store {
     return guard('max seq', () => this.p.reader.maxSeq(appId, convId));
   }
 
-  async commitMessages(messages: StoredMessage[]): Promise<void> {
-    // MessageWriter translates its own errors (it tells duplicate from conflict).
-    this.p.writer.commit(messages);
+  async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
+    // MessageWriter dedups by cmid and translates its own errors.
+    return { duplicates: this.p.writer.commit(messages) };
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
@@ -335,5 +343,10 @@ export class SqliteStore implements Store {
 
   async search(q: SearchQuery): Promise<StoredMessage[]> {
     return guard('search', () => this.p.searcher.search(q));
+  }
+
+  /** The plan `search` would use for `q` (diagnostics and tests; not part of Store). */
+  searchPlan(q: SearchQuery): SearchPlan | null {
+    return guard('search', () => this.p.searcher.plan(q));
   }
 }
