@@ -3,7 +3,7 @@ import { childMain, pool, reply, type ChildMsg } from '../lib/child.js';
 import { nowUs, sleep } from '../lib/clock.js';
 import { encodeHist, newHist, record } from '../lib/hist.js';
 import { benchText, filler, parseBenchText, type MsgLite } from './frame-parse.js';
-import { runOpenLoop } from './open-loop.js';
+import { driveWindow } from './open-loop.js';
 import { openConn, type Conn } from './transports.js';
 import type { FanoutConfig, GenResult } from './types.js';
 
@@ -108,27 +108,13 @@ async function run(): Promise<GenResult> {
   const t0 = nowUs();
   mStart = t0 + cfg.warmupMs * 1000;
   mEnd = mStart + cfg.durationMs * 1000;
-  // the generator's own CPU over exactly the measured window, like the server's
-  let cpu0 = process.cpuUsage();
-  let clientCpu = 0;
-  setTimeout(() => { cpu0 = process.cpuUsage(); reply({ type: 'mark', phase: 'start' }); }, cfg.warmupMs);
-  setTimeout(() => {
-    const c = process.cpuUsage(cpu0);
-    clientCpu = (c.user + c.system) / 1e6;
-    reply({ type: 'mark', phase: 'end' });
-  }, cfg.warmupMs + cfg.durationMs);
   sending = true;
-  let overloaded = false;
-  if (cfg.mode === 'closed') {
-    for (const s of senders) for (let i = 0; i < cfg.window; i++) send(s, nowUs());
-    await sleep(cfg.warmupMs + cfg.durationMs);
-  } else {
-    overloaded = await runOpenLoop({
-      t0, end: mEnd, rate: cfg.rate, maxOutstanding: Math.max(500, cfg.rate * 2), outstanding,
-      send: (i, tSched) => { const now = nowUs(); record(lag, now - tSched); send(senders[i % senders.length], now); },
-    });
-    if (overloaded) mEnd = Math.min(mEnd, nowUs());
-  }
+  const { overloaded, clientCpuS } = await driveWindow({
+    mode: cfg.mode, warmupMs: cfg.warmupMs, durationMs: cfg.durationMs, t0, end: mEnd, window: cfg.window,
+    rate: cfg.rate, maxOutstanding: Math.max(500, cfg.rate * 2), units: senders, send, outstanding,
+    onLag: (us) => record(lag, us), mark: (phase) => reply({ type: 'mark', phase }),
+  });
+  if (overloaded) mEnd = Math.min(mEnd, nowUs());
   sending = false;
   const drainEnd = Date.now() + cfg.drainMs;
   while ((outstanding() > 0 || delivered < ackedTotal() * expected) && Date.now() < drainEnd) await sleep(20);
@@ -140,7 +126,7 @@ async function run(): Promise<GenResult> {
     sent: senders.reduce((a, s) => a + s.sent, 0), acked, delivered, errors, order_violations: orderViolations,
     convs: [{ conv_id: groupConvId(cfg.group_id), acked }],
     overloaded, drained: outstanding() === 0 && delivered === acked * expected,
-    client_cpu_s: clientCpu || (() => { const c = process.cpuUsage(cpu0); return (c.user + c.system) / 1e6; })(),
+    client_cpu_s: clientCpuS(),
   };
 }
 
