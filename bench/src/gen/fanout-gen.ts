@@ -4,6 +4,7 @@ import { nowUs, sleep } from '../lib/clock.js';
 import { encodeHist, newHist, record } from '../lib/hist.js';
 import { benchText, filler, parseBenchText, type MsgLite } from './frame-parse.js';
 import { driveWindow } from './open-loop.js';
+import { bookReply } from './replies.js';
 import { openConn, type Conn } from './transports.js';
 import type { FanoutConfig, GenResult } from './types.js';
 
@@ -49,17 +50,10 @@ function send(s: Sender, tUs: number): void {
 
 function onReply(s: Sender, f: OkFrame | ErrorFrame): void {
   const now = nowUs();
-  const t = s.sendTimes.get(Number(f.id));
-  s.sendTimes.delete(Number(f.id));
-  if (f.op === 'ok') {
-    s.acked++;
-    if (now >= mStart && now < mEnd) {
-      ackedWin++;
-      if (t !== undefined) record(ackH, now - t);
-    }
-  } else {
-    s.errors++;
-    errors[f.code] = (errors[f.code] ?? 0) + 1;
+  const sentAt = bookReply(s, f, errors);
+  if (f.op === 'ok' && now >= mStart && now < mEnd) {
+    ackedWin++;
+    if (sentAt !== undefined) record(ackH, now - sentAt);
   }
   if (cfg.mode === 'closed' && sending) send(s, nowUs());
 }

@@ -4,6 +4,7 @@ import { nowUs, sleep } from '../lib/clock.js';
 import { encodeHist, newHist, record } from '../lib/hist.js';
 import { benchText, filler, parseBenchText, type MsgLite } from './frame-parse.js';
 import { driveWindow } from './open-loop.js';
+import { bookReply } from './replies.js';
 import { openConn, type Conn } from './transports.js';
 import type { GenResult, PairsConfig } from './types.js';
 
@@ -56,18 +57,10 @@ function send(p: Pair, tUs: number): void {
 
 function onReply(p: Pair, f: OkFrame | ErrorFrame): void {
   const now = nowUs();
-  const id = Number(f.id);
-  const t = p.sendTimes.get(id);
-  p.sendTimes.delete(id);
-  if (f.op === 'ok') {
-    p.acked++;
-    if (now >= mStart && now < mEnd) {
-      ackedWin++;
-      if (t !== undefined) record(ackH, now - t);
-    }
-  } else {
-    p.errors++;
-    errors[f.code] = (errors[f.code] ?? 0) + 1;
+  const sentAt = bookReply(p, f, errors);
+  if (f.op === 'ok' && now >= mStart && now < mEnd) {
+    ackedWin++;
+    if (sentAt !== undefined) record(ackH, now - sentAt);
   }
   if (cfg.mode === 'closed' && sending) send(p, nowUs());
 }
