@@ -54,6 +54,11 @@ export class Api {
     return this.request('GET', '/v1/me');
   }
 
+  /** The app's features a client adapts to (recall window, receipts, group size). */
+  appInfo(): Promise<{ app_id: string; name: string; recall_window_sec: number; read_receipts: boolean; max_group_members: number }> {
+    return this.request('GET', '/v1/app');
+  }
+
   searchUsers(q: string, limit = 20): Promise<{ users: UserProfile[] }> {
     return this.request('GET', `/v1/users?q=${encodeURIComponent(q)}&limit=${limit}`);
   }

@@ -17,6 +17,11 @@ const SearchQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
 });
 
+const ClientAppInfo = Type.Object({
+  app_id: Type.String(), name: Type.String(), recall_window_sec: Type.Integer(), read_receipts: Type.Boolean(),
+  max_group_members: Type.Integer(), require_friendship: Type.Boolean(),
+});
+
 /** The caller's own profile, and looking up other users of the same app. */
 export async function clientUserRoutes(app: FastifyInstance, { core, auth }: RouteDeps): Promise<void> {
   app.addHook('onRequest', auth.user);
@@ -26,6 +31,16 @@ export async function clientUserRoutes(app: FastifyInstance, { core, auth }: Rou
   }, async (req) => {
     const me = userOf(req);
     return toProfile(await core.users.get(me.app_id, me.user_id));
+  });
+
+  app.get('/app', {
+    schema: clientRoute({ summary: "The features of my app that a client adapts to", response: responses(200, ClientAppInfo) }),
+  }, async (req) => {
+    const { app_id, name, settings } = await core.apps.get(userOf(req).app_id);
+    return {
+      app_id, name, recall_window_sec: settings.recall_window_sec, read_receipts: settings.read_receipts,
+      max_group_members: settings.max_group_members, require_friendship: settings.require_friendship,
+    };
   });
 
   app.patch<{ Body: Static<typeof PatchMe> }>('/me', {

@@ -13,7 +13,6 @@ import { MessageContent } from './MessageContent.js';
 import { QuoteBlock } from './QuoteBlock.js';
 
 /** The app's default recall window (app setting recall_window_sec); the server has the last word. */
-const RECALL_WINDOW_MS = 120_000;
 
 type MsgRow = Extract<Row, { kind: 'msg' }>;
 
@@ -31,7 +30,7 @@ export function MessageBubble({ row, conv, members, quoted, highlighted }: {
   const isGroup = conv.conv_type === 'group';
   const stored = msg.local === undefined && msg.seq > 0;
   const myRole = members?.find((m) => m.user_id === c.me)?.role;
-  const canRecall = stored && ((own && Date.now() - msg.created_at < RECALL_WINDOW_MS) || (isGroup && (myRole === 'owner' || myRole === 'admin')));
+  const canRecall = stored && ((own && Date.now() - msg.created_at < store.get().recallWindowMs) || (isGroup && (myRole === 'owner' || myRole === 'admin')));
   const senderName = c.nameOf(msg.sender);
 
   const reply = () => {

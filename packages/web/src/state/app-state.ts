@@ -42,13 +42,15 @@ export interface AppState {
   highlight: { conv_id: string; seq: number; at: number } | null;
   dialog: DialogState | null;
   toasts: Toast[];
+  /** the app's recall window (GET /v1/app); the server has the last word (`recall_expired`) */
+  recallWindowMs: number;
 }
 
 export const initialState: AppState = {
   creds: null, booting: true, conn: 'idle', kicked: null,
   convs: {}, convsLoaded: false, active: null, timelines: {}, hidden: {},
   users: {}, online: {}, typing: {}, groups: {},
-  replyTo: null, highlight: null, dialog: null, toasts: [],
+  replyTo: null, highlight: null, dialog: null, toasts: [], recallWindowMs: 120_000,
 };
 
 export const store = new Store<AppState>(initialState);

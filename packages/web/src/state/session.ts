@@ -25,6 +25,10 @@ function start(creds: Credentials): void {
   store.set({ ...initialState, booting: false, creds, conn: 'connecting' });
   current = new ChatController(creds, { ended: (why) => void end(why) });
   current.start();
+  new Api('', () => creds.token).appInfo().then(
+    (info) => store.set({ recallWindowMs: info.recall_window_sec * 1000 }),
+    () => {}, // keep the default; a refused recall still shows the server's answer
+  );
 }
 
 async function end(message?: string): Promise<void> {
