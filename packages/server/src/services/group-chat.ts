@@ -3,7 +3,7 @@ import { groupConvId, ParleyError, type GroupInfo, type GroupMember, type Member
 import type { GroupRow, MemberRow, Store } from '../store/store.js';
 import type { AppService } from './app-service.js';
 import type { Clock } from './clock.js';
-import type { Membership } from './membership.js';
+import { newMemberRow, type Membership } from './membership.js';
 import type { NoticeWriter, Route } from './notice-writer.js';
 
 /** Who performs a group change: a user (permissions checked) or the app's backend (API key, all permissions). */
@@ -43,7 +43,7 @@ export class GroupChatService {
     await this.store.createGroup(group);
     const convId = groupConvId(group.group_id);
     await this.store.ensureConversation(appId, convId, 'group', now);
-    await this.store.addMembers(members.map((u) => this.memberRow(appId, convId, u, u === owner ? 'owner' : 'member', 0, now)));
+    await this.store.addMembers(members.map((u) => newMemberRow(appId, convId, u, now, u === owner ? 'owner' : 'member')));
     this.groups.set(this.key(appId, group.group_id), group);
     this.membership.invalidate(appId, convId);
     await this.notice(appId, group, actorId(actor), { kind: 'group_created', by: owner, name: group.name });
@@ -79,7 +79,7 @@ export class GroupChatService {
     // New members see the group from the next message on, not its earlier history.
     const joinSeq = (await this.store.maxSeq(appId, convId)) + 1;
     const now = this.clock();
-    await this.store.addMembers(added.map((u) => this.memberRow(appId, convId, u, 'member', joinSeq, now)));
+    await this.store.addMembers(added.map((u) => newMemberRow(appId, convId, u, now, 'member', joinSeq)));
     this.membership.invalidate(appId, convId);
     await this.notice(appId, g, actorId(actor), { kind: 'members_added', by: actorId(actor), users: added });
     return this.info(appId, groupId);
@@ -218,9 +218,7 @@ export class GroupChatService {
     if (missing.length) throw new ParleyError('not_found', `unknown users: ${missing.slice(0, 10).join(', ')}`);
   }
 
-  private memberRow(appId: string, convId: string, user: string, role: MemberRole, joinSeq: number, now: number): MemberRow {
-    return { app_id: appId, conv_id: convId, user_id: user, role, join_seq: joinSeq, read_seq: Math.max(0, joinSeq - 1), muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: now };
-  }
+
 
   private async notice(appId: string, g: GroupRow, sender: string, content: NoticeContent): Promise<void> {
     await this.notices.postNotice(appId, groupConvId(g.group_id), 'group', sender, content);

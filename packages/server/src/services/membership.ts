@@ -1,4 +1,16 @@
+import type { MemberRole } from '@parley/protocol';
 import type { MemberPatch, MemberRow, Store } from '../store/store.js';
+
+/**
+ * A new member row: sees the conversation from `joinSeq` on and has read
+ * everything before it, so unread starts at zero; no mutes or list settings.
+ */
+export function newMemberRow(appId: string, convId: string, userId: string, joinedAt: number, role: MemberRole = 'member', joinSeq = 0): MemberRow {
+  return {
+    app_id: appId, conv_id: convId, user_id: userId, role, join_seq: joinSeq, read_seq: Math.max(0, joinSeq - 1),
+    muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: joinedAt,
+  };
+}
 
 /**
  * Member rows per conversation, cached: every send to a group needs the

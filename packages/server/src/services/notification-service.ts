@@ -1,7 +1,7 @@
 import { ParleyError } from '@parley/protocol';
 import type { Store } from '../store/store.js';
 import type { Clock } from './clock.js';
-import type { Membership } from './membership.js';
+import { newMemberRow, type Membership } from './membership.js';
 import type { NoticeWriter } from './notice-writer.js';
 
 /**
@@ -40,10 +40,7 @@ export class NotificationService {
     if (this.ensured.has(key)) return;
     const now = this.clock();
     await this.store.ensureConversation(appId, convId, 'notification', now);
-    await this.store.addMembers([{
-      app_id: appId, conv_id: convId, user_id: user, role: 'member', join_seq: 0, read_seq: 0,
-      muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: now,
-    }]);
+    await this.store.addMembers([newMemberRow(appId, convId, user, now)]);
     this.membership.invalidate(appId, convId);
     this.ensured.add(key);
   }

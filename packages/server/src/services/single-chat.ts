@@ -2,7 +2,7 @@ import { ParleyError, singleConvId } from '@parley/protocol';
 import type { Store } from '../store/store.js';
 import type { AppService } from './app-service.js';
 import type { Clock } from './clock.js';
-import type { Membership } from './membership.js';
+import { newMemberRow, type Membership } from './membership.js';
 import type { Route } from './notice-writer.js';
 import type { RelationService } from './relation-service.js';
 
@@ -46,8 +46,7 @@ export class SingleChatService {
   private async ensure(appId: string, convId: string, a: string, b: string): Promise<void> {
     const now = this.clock();
     await this.store.ensureConversation(appId, convId, 'single', now);
-    const base = { app_id: appId, conv_id: convId, role: 'member' as const, join_seq: 0, read_seq: 0, muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: now };
-    await this.store.addMembers([{ ...base, user_id: a }, { ...base, user_id: b }]);
+    await this.store.addMembers([newMemberRow(appId, convId, a, now), newMemberRow(appId, convId, b, now)]);
     // A history or typing request before the first message may have cached "no members".
     this.membership.invalidate(appId, convId);
   }
