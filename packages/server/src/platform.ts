@@ -71,7 +71,14 @@ function defaultWebDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 }
 
-export async function startPlatform(options: Options, extra: { clock?: Clock; log?: Logger; quiet?: boolean } = {}): Promise<RunningPlatform> {
+export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; quiet?: boolean } = {}): Promise<RunningPlatform> {
+  // Paths are made absolute once, here: static file serving requires it, and the defaults are relative (./data).
+  const options: Options = {
+    ...given,
+    data_dir: resolve(given.data_dir),
+    sqlite_path: given.sqlite_path && resolve(given.sqlite_path),
+    web_dir: given.web_dir && resolve(given.web_dir),
+  };
   const clock = extra.clock ?? systemClock;
   const log = extra.log ?? pino({ level: options.log_level });
   const metrics = new Metrics();
@@ -126,7 +133,7 @@ export async function startPlatform(options: Options, extra: { clock?: Clock; lo
   const addr = api.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : options.http_port;
   const httpUrl = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${httpPort}`;
-  log.info({ http: httpUrl, tcp: tcpPort, data_dir: resolve(options.data_dir) }, 'parley started');
+  log.info({ http: httpUrl, tcp: tcpPort, data_dir: options.data_dir }, 'parley started');
 
   let stopped = false;
   return {
@@ -154,7 +161,7 @@ export async function startPlatform(options: Options, extra: { clock?: Clock; lo
 async function ensureDefaultApp(core: Core, options: Options, log: Logger, quiet: boolean) {
   if ((await core.apps.list()).length > 0) return undefined;
   const { app, api_key } = await core.apps.create('default', 'Default app');
-  const file = resolve(options.data_dir, 'default-app.json');
+  const file = join(options.data_dir, 'default-app.json');
   writeFileSync(file, JSON.stringify({ app_id: app.app_id, api_key, created_at: app.created_at }, null, 2) + '\n', { mode: 0o600 });
   if (!quiet) {
     process.stdout.write(
