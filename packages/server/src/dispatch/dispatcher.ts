@@ -79,14 +79,13 @@ export class Dispatcher {
         return false;
       }
       const app = await d.apps.get(s.app_id);
-      const before = await d.location.lookup(s.app_id, [s.user_id]);
-      const { kicked } = await d.location.register(
+      const { kicked, first } = await d.location.register(
         { app_id: s.app_id, user_id: s.user_id, conn_id: s.conn_id, link_id: s.link_id, platform: s.platform, connected_at: s.connected_at },
         app.settings.login_policy,
       );
       const payload = JSON.stringify({ op: 'kicked', reason: 'replaced' } satisfies KickedPush);
       for (const k of kicked) d.pusher.kick(k, payload);
-      if (before.length === 0) {
+      if (first) {
         await d.presence.changed(s.app_id, s.user_id);
         void d.bus.publish({ id: `on-${s.conn_id}`, type: 'user.online', app_id: s.app_id, at: d.clock(), data: { user_id: s.user_id, platform: s.platform } });
       }

@@ -6,7 +6,8 @@ import type { Platform } from '@parley/protocol';
  *
  * Guarantees:
  * - `register` applies the app's login policy atomically for the user and
- *   returns the connections that must be kicked (the caller kicks them).
+ *   returns the connections that must be kicked (the caller kicks them), and
+ *   whether this is the user's first connection (presence goes online).
  * - `lookup` returns every registered connection of the given users
  *   (across the cluster for distributed implementations); it may include a
  *   connection that has just gone away — pushes to it are dropped by its link.
@@ -18,6 +19,8 @@ export interface ConnRef {
   user_id: string;
   conn_id: string;
   link_id: string;
+  /** the link process's boot id: entries of an earlier life of the link are fenced off */
+  boot_id?: string;
   platform: Platform;
   connected_at: number;
 }
@@ -25,7 +28,7 @@ export interface ConnRef {
 export type LoginPolicy = 'one_per_platform' | 'one_total' | 'unlimited';
 
 export interface Location {
-  register(conn: ConnRef, policy: LoginPolicy): Promise<{ kicked: ConnRef[] }>;
+  register(conn: ConnRef, policy: LoginPolicy): Promise<{ kicked: ConnRef[]; first: boolean }>;
   /** remove one connection; returns true when the user has no connection left */
   unregister(appId: string, userId: string, connId: string): Promise<boolean>;
   lookup(appId: string, userIds: readonly string[]): Promise<ConnRef[]>;

@@ -12,17 +12,18 @@ export class MemoryLocation implements Location {
     return `${appId}\u0000${userId}`;
   }
 
-  async register(conn: ConnRef, policy: LoginPolicy): Promise<{ kicked: ConnRef[] }> {
+  async register(conn: ConnRef, policy: LoginPolicy): Promise<{ kicked: ConnRef[]; first: boolean }> {
     const k = this.key(conn.app_id, conn.user_id);
     let conns = this.users.get(k);
     if (!conns) this.users.set(k, (conns = new Map()));
+    const first = conns.size === 0;
     const kicked: ConnRef[] = [];
     for (const old of conns.values()) {
       if (policy === 'one_total' || (policy === 'one_per_platform' && old.platform === conn.platform)) kicked.push(old);
     }
     for (const old of kicked) conns.delete(old.conn_id);
     conns.set(conn.conn_id, conn);
-    return { kicked };
+    return { kicked, first };
   }
 
   async unregister(appId: string, userId: string, connId: string): Promise<boolean> {

@@ -7,14 +7,14 @@ import type { SeqAllocator, SeqSeed } from './seq-allocator.js';
  * calls for one conversation share a single seed read.
  */
 export class MemorySeqAllocator implements SeqAllocator {
-  private readonly current = new Map<string, number>();
+  private readonly counters = new Map<string, number>();
   private readonly seeding = new Map<string, Promise<number>>();
 
   constructor(private readonly seed: SeqSeed) {}
 
   async next(appId: string, convId: string): Promise<number> {
     const k = `${appId}\u0000${convId}`;
-    let cur = this.current.get(k);
+    let cur = this.counters.get(k);
     if (cur === undefined) {
       let p = this.seeding.get(k);
       if (!p) {
@@ -23,17 +23,22 @@ export class MemorySeqAllocator implements SeqAllocator {
       }
       try {
         const seeded = await p;
-        cur = this.current.get(k) ?? seeded;
+        cur = this.counters.get(k) ?? seeded;
       } finally {
         this.seeding.delete(k);
       }
     }
     cur += 1;
-    this.current.set(k, cur);
+    this.counters.set(k, cur);
     return cur;
   }
 
+  async current(appId: string, convId: string): Promise<number> {
+    const k = `${appId}\u0000${convId}`;
+    return this.counters.get(k) ?? (await this.seed(appId, convId));
+  }
+
   async close(): Promise<void> {
-    this.current.clear();
+    this.counters.clear();
   }
 }

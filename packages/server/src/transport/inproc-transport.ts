@@ -36,6 +36,9 @@ export class InProcTransport {
       onUp(handler) {
         if (self.dispatchOpen) self.upHandlers.add(handler);
       },
+      // One process: a link cannot vanish without closing, so these never fire (multi-dispatcher in-process transport: seams issue).
+      onLinkGone() {},
+      onLinkHeartbeat() {},
       down(msg) {
         // Resolve the receiver at delivery time: a link that closes meanwhile gets nothing.
         queueMicrotask(() => self.deliver(self.links.get(msg.link_id), msg));
@@ -64,6 +67,7 @@ export class InProcTransport {
       onDown(handler) {
         if (open) handlers.add(handler);
       },
+      onSessionsLost() {},
       async close() {
         if (!open) return;
         open = false;

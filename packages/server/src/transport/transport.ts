@@ -46,6 +46,8 @@ export interface LinkSide {
   up(msg: Upstream): void;
   /** downstream messages for this link arrive here */
   onDown(handler: (msg: Downstream) => void): void;
+  /** the dispatcher these sessions were bound to went away: re-open them with `up({ kind: 'open' })` */
+  onSessionsLost(handler: (connIds: string[]) => void): void;
   close(): Promise<void>;
 }
 
@@ -54,5 +56,9 @@ export interface DispatchSide {
   /** upstream messages from any link arrive here */
   onUp(handler: (msg: Upstream) => void): void;
   down(msg: Downstream): void;
+  /** a link went away: every session it held is gone */
+  onLinkGone(handler: (linkId: string) => void): void;
+  /** a link is alive (periodic, at least every few seconds while connected) */
+  onLinkHeartbeat(handler: (linkId: string) => void): void;
   close(): Promise<void>;
 }
