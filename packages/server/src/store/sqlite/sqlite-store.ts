@@ -11,7 +11,7 @@ import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
 import { MessageWriter } from './message-writer.js';
 import { runMigrations } from './migrations.js';
-import { SeqMarks } from './seq-marks.js';
+import { SeqMarks, type SeqBlock } from './seq-marks.js';
 import {
   appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, userFromSql,
   type AppSql, type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type UserSql,
@@ -123,6 +123,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    this.prepared?.marks.flush(); // reservations asked for before the close: answered, not left hanging
     this.prepared = null;
     guard('close', () => {
       try {
@@ -344,8 +345,8 @@ export class SqliteStore implements Store {
     return guard('max seq', () => this.p.reader.maxSeq(appId, convId));
   }
 
-  async reserveSeqBlock(appId: string, convId: string, size: number): Promise<{ first: number; last: number }> {
-    return guard('reserve seq block', () => this.p.marks.reserve(appId, convId, size));
+  async reserveSeqBlock(appId: string, convId: string, size: number): Promise<SeqBlock> {
+    return this.p.marks.reserveBlock(appId, convId, size);
   }
 
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
