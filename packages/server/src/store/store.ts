@@ -187,6 +187,15 @@ export interface MessageStore {
    */
   reserveSeqBlock(appId: string, convId: string, size: number): Promise<{ first: number; last: number }>;
   /**
+   * Give back the unused tail of reserved blocks (an allocator closing
+   * gracefully), in one transaction, so a clean restart leaves no gap. For
+   * each block whose conversation's mark is still `last` (nobody reserved
+   * after it), the mark becomes `used` — the highest seq handed out from the
+   * block (first − 1 if none). A mark raised by another caller is left alone;
+   * the next block still starts above every committed seq.
+   */
+  releaseSeqBlocks(blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>): Promise<void>;
+  /**
    * Store a batch (group commit) in one transaction, durable when the promise
    * resolves. Every message of the batch is stored except those reported in
    * `CommitResult.duplicates` (cmid taken: checked first) and

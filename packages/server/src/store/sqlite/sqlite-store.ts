@@ -349,6 +349,10 @@ export class SqliteStore implements Store {
     return this.p.marks.reserveBlock(appId, convId, size);
   }
 
+  async releaseSeqBlocks(blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>): Promise<void> {
+    guard('release seq blocks', () => this.p.marks.release(blocks));
+  }
+
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
     // MessageWriter dedups by cmid, reports seq conflicts and translates its own errors.
     return this.p.writer.commit(messages);
