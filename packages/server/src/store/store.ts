@@ -1,4 +1,4 @@
-import type { ConvType, MessageStatus } from '@parley/protocol';
+import type { ConvType } from '@parley/protocol';
 import type {
   AppRow, AppSettings, ConversationRow, GroupRow, HistoryQuery, MemberConversation, MemberPatch, MemberRow,
   SearchQuery, StoredMessage, UserRow,
@@ -210,7 +210,6 @@ export interface MessageStore {
   findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null>;
   getMessage(appId: string, convId: string, seq: number): Promise<StoredMessage | null>;
   history(q: HistoryQuery): Promise<StoredMessage[]>;
-  setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void>;
   /**
    * Recall as one conditional update: marks the message (and the conversation
    * preview, if it is that message) recalled at `at`, only if it exists, is
