@@ -9,6 +9,7 @@ import { createCore, type Backends, type Core } from './core.js';
 import { Metrics } from './metrics.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { MemoryEventBus } from './bus/memory-event-bus.js';
+import { MemoryControl } from './control/memory-control.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -63,6 +64,7 @@ function chooseBackends(o: Options, store: Store, log: Logger): Backends {
     location: new MemoryLocation(),
     seq: new MemorySeqAllocator((app, conv) => store.maxSeq(app, conv)),
     bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
+    control: new MemoryControl(),
   };
 }
 
@@ -152,6 +154,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await backends.bus.close();
       await backends.location.close();
       await backends.seq.close();
+      await backends.control.close();
       await store.close();
     },
   };

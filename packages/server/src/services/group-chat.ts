@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { groupConvId, ParleyError, type GroupInfo, type GroupMember, type MemberRole, type NoticeContent } from '@parley/protocol';
+import { LoadingCache } from '../cache/loading-cache.js';
+import type { ControlPlane } from '../control/control-plane.js';
 import type { GroupRow, MemberRow, Store } from '../store/store.js';
 import type { AppService } from './app-service.js';
 import type { Clock } from './clock.js';
@@ -15,9 +17,13 @@ const actorId = (a: Actor) => ('user' in a ? a.user : SYSTEM);
  * Group chat: groups, their members and roles, mutes, notice; every change is
  * also a system notice in the group's timeline, written through the same
  * path as messages so it has a seq and reaches every member.
+ *
+ * Group rows are cached (bounded); a change to one (name, owner, mute-all,
+ * dismissed) drops it in every process (`group.changed` on the control
+ * plane), and member lists go through `Membership`, which does the same.
  */
 export class GroupChatService {
-  private readonly groups = new Map<string, GroupRow>();
+  private readonly groups: LoadingCache<string, GroupRow>;
 
   constructor(
     private readonly store: Store,
@@ -25,7 +31,13 @@ export class GroupChatService {
     private readonly membership: Membership,
     private readonly notices: NoticeWriter,
     private readonly clock: Clock,
-  ) {}
+    private readonly control: ControlPlane,
+    opts: { maxEntries?: number } = {},
+  ) {
+    this.groups = new LoadingCache(opts.maxEntries ?? 20000);
+    control.on('group.changed', (m) => this.groups.invalidate(this.key(m.app_id, m.group_id)));
+    control.onReset(() => this.groups.clear());
+  }
 
   async create(appId: string, actor: Actor, input: { group_id?: string; name: string; avatar?: string; notice?: string; owner?: string; members: string[] }): Promise<GroupInfo> {
     const owner = 'user' in actor ? actor.user : input.owner;
@@ -179,13 +191,8 @@ export class GroupChatService {
   }
 
   private async group(appId: string, groupId: string): Promise<GroupRow> {
-    const k = this.key(appId, groupId);
-    let g = this.groups.get(k);
-    if (!g) {
-      const row = await this.store.getGroup(appId, groupId);
-      if (!row) throw new ParleyError('not_found', `group ${groupId} not found`);
-      this.groups.set(k, (g = row));
-    }
+    const g = await this.groups.get(this.key(appId, groupId), async () => (await this.store.getGroup(appId, groupId)) ?? undefined);
+    if (!g) throw new ParleyError('not_found', `group ${groupId} not found`);
     return g;
   }
 
@@ -197,7 +204,8 @@ export class GroupChatService {
 
   private async patch(appId: string, g: GroupRow, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
     await this.store.updateGroup(appId, g.group_id, patch);
-    this.groups.set(this.key(appId, g.group_id), { ...g, ...patch });
+    // Dropped, not merged: `g` may be older than a change another process made meanwhile.
+    this.control.publish({ type: 'group.changed', app_id: appId, group_id: g.group_id });
   }
 
   private async requireMember(appId: string, groupId: string, user: string): Promise<MemberRow> {
