@@ -141,10 +141,16 @@ export class UserService {
     this.control.publish({ type: 'user.revoked', app_id: appId, user_id: userId, valid_after: at });
   }
 
-  /** True when a token issued at `iatMs` was revoked since. */
-  async isRevoked(appId: string, userId: string, iatMs: number): Promise<boolean> {
+  /**
+   * True when a token issued at `iatMs` was revoked since. `fresh` reads the
+   * store even on a hit (dispatch, when a connection opens): then a
+   * revocation that returned anywhere, on any process, is always seen —
+   * there is no window while the control message travels. Without it (every
+   * HTTP request) the cached watermark answers.
+   */
+  async isRevoked(appId: string, userId: string, iatMs: number, opts: { fresh?: boolean } = {}): Promise<boolean> {
     const k = `${appId}\u0000${userId}`;
-    let after = this.validAfter.get(k);
+    let after = opts.fresh ? undefined : this.validAfter.get(k);
     if (after === undefined) {
       const gen = this.generation;
       const u = await this.store.getUser(appId, userId);
