@@ -154,6 +154,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await backends.bus.close();
       await backends.location.close();
       await backends.seq.close();
+      core.plane.close();
       await backends.control.close();
       await store.close();
     },

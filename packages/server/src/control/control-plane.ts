@@ -31,6 +31,7 @@ export class ControlPlane {
   private readonly handlers = new Map<string, Array<(msg: ControlEvent, from: Origin) => void | Promise<void>>>();
   private readonly unsubscribe: () => void;
   private readonly onError: NonNullable<ControlPlaneOptions['onError']>;
+  private closed = false;
 
   constructor(private readonly control: Control, opts: ControlPlaneOptions = {}) {
     this.onError = opts.onError ?? (() => {});
@@ -54,12 +55,14 @@ export class ControlPlane {
   /** Apply here now, then send to every other process. */
   publish(msg: ControlEvent): void {
     this.apply(msg, 'self');
+    if (this.closed) return; // shutting down: nothing of this process is served any more
     const wire: ControlMessage = { ...msg, origin: this.origin };
     this.control.publish(wire).catch((err: unknown) => this.onError(err, 'publish', msg.type));
   }
 
-  /** Stop applying messages from other processes (the seam itself is closed by its owner). */
+  /** Stop sending and applying messages (shutdown; the seam itself is closed by its owner). */
   close(): void {
+    this.closed = true;
     this.unsubscribe();
   }
 
