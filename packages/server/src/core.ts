@@ -97,7 +97,7 @@ export function createCore(args: {
       return groups;
     },
   });
-  groups = new GroupChatService(store, apps, membership, pipeline, clock, plane);
+  groups = new GroupChatService(store, apps, membership, pipeline, clock, seq, plane);
   const box = new MessageBox(store, apps, membership, pipeline, clock);
   const notifications = new NotificationService(store, membership, pipeline, clock, plane);
   const presence = new PresenceHub(location, pusher, plane);

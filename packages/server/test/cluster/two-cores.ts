@@ -47,7 +47,7 @@ export async function startTwoCores(): Promise<TwoCores> {
   const keys = await loadOrCreateSigningKeys(join(dir, 'keys'));
   const tokens = new TokenIssuer({ keys, ttlSec: 3600, now: clock });
   const location = new MemoryLocation();
-  const seq = new MemorySeqAllocator((a, c) => store.maxSeq(a, c));
+  const seq = new MemorySeqAllocator((a, c, n) => store.reserveSeqBlock(a, c, n));
   const bus = new MemoryEventBus();
   const hub = new MemoryControlHub();
   const log = pino({ level: 'silent' });
