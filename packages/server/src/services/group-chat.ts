@@ -149,15 +149,14 @@ export class GroupChatService {
       // Ownership transfer, one transaction: the old owner stays on as an admin.
       const r = await this.store.transferOwnership(appId, groupId, convId, g.owner, user);
       this.membership.invalidate(appId, convId);
+      // Refused or not, the cached row may be stale (what refused it may be a change this cache has not seen).
+      this.control.publish({ type: 'group.changed', app_id: appId, group_id: groupId });
       if (!r.ok) {
-        this.groups.invalidate(this.key(appId, groupId)); // what refused it may be a change this cache has not seen
         if (r.reason === 'not_member') throw new ParleyError('not_member', `${user} is not a member of group ${groupId}`);
         if (r.reason === 'dismissed') throw new ParleyError('group_dismissed');
         if (r.reason === 'not_found') throw new ParleyError('not_found', `group ${groupId} not found`);
         throw new ParleyError('conflict', 'the group changed owner meanwhile; reload it and retry');
       }
-      // The new owner, in every process (dropped, not merged: `g` may be stale).
-      this.control.publish({ type: 'group.changed', app_id: appId, group_id: groupId });
     } else {
       await this.store.updateMember(appId, convId, user, { role });
       this.membership.invalidate(appId, convId);
