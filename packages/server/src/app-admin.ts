@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Options } from './config/options.js';
 import { ConfigError } from './config/load-options.js';
+import { ControlPlane } from './control/control-plane.js';
+import { MemoryControl } from './control/memory-control.js';
 import { AppService } from './services/app-service.js';
 import { systemClock } from './services/clock.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -17,7 +19,8 @@ export async function appCommand(args: string[], options: Options, out: NodeJS.W
   const store = new SqliteStore({ path: options.sqlite_path || join(options.data_dir, 'parley.db') });
   await store.migrate();
   try {
-    const apps = new AppService(store, systemClock);
+    // Offline tool: nothing else in this process caches apps (a running server reads new apps on first use).
+    const apps = new AppService(store, systemClock, new ControlPlane(new MemoryControl()));
     const [sub, id, ...nameParts] = args;
     if (sub === 'create' && id && /^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
       if (await store.getApp(id)) throw new ConfigError(`app ${id} already exists`);

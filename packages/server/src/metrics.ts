@@ -23,6 +23,7 @@ export class Metrics {
     name: 'parley_push_seconds', help: 'time from commit to handing the push to the links',
     buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1], registers: [this.registry],
   });
+  readonly controlErrors = new Counter({ name: 'parley_control_errors_total', help: 'control plane publishes or handlers that failed', labelNames: ['stage'], registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'parley_http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

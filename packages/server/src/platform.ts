@@ -9,6 +9,7 @@ import { createCore, type Backends, type Core } from './core.js';
 import { Metrics } from './metrics.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { MemoryEventBus } from './bus/memory-event-bus.js';
+import { MemoryControl } from './control/memory-control.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -65,6 +66,7 @@ function chooseBackends(o: Options, store: Store, log: Logger): Backends {
       release: (blocks) => store.releaseSeqBlocks(blocks),
     }),
     bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
+    control: new MemoryControl(),
   };
 }
 
@@ -154,6 +156,8 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await backends.bus.close();
       await backends.location.close();
       await backends.seq.close();
+      core.plane.close();
+      await backends.control.close();
       await store.close();
     },
   };

@@ -9,6 +9,7 @@ import { hashPassword, verifyPassword } from '../../src/auth/password.js';
 import { TokenIssuer } from '../../src/auth/token-issuer.js';
 import { TokenVerifier } from '../../src/auth/token-verifier.js';
 import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
+import { MemoryControl } from '../../src/control/memory-control.js';
 import { createCore, type Core } from '../../src/core.js';
 import { MemoryLocation } from '../../src/location/memory-location.js';
 import { Metrics } from '../../src/metrics.js';
@@ -74,6 +75,7 @@ export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<
   const core = createCore({
     backends: {
       store, location: new MemoryLocation(), seq: new MemorySeqAllocator((a, c, n) => store.reserveSeqBlock(a, c, n)), bus: new MemoryEventBus(),
+      control: new MemoryControl(),
     },
     transport: transport.dispatchSide,
     tokens: issuer,
