@@ -10,8 +10,8 @@ runLocationContract('memory', async () => {
   const location = new MemoryLocation();
   return { location, cleanup: () => location.close() };
 });
-runSeqContract('memory', async (seed) => {
-  const seq = new MemorySeqAllocator(seed);
+runSeqContract('memory', async (durable) => {
+  const seq = new MemorySeqAllocator(durable.seed);
   return { seq, cleanup: () => seq.close() };
 });
 runBusContract('in-process', async () => {

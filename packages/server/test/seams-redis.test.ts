@@ -1,8 +1,12 @@
-import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { runLocationContract, runSharedLocationContract } from './contract/location-contract.js';
+import { FakeDurableSeq, runSeqContract, runSharedSeqContract } from './contract/seq-contract.js';
+import type { SeqReserve } from '../src/seq/seq-allocator.js';
 import { RedisLocation } from '../src/location/redis-location.js';
-import { connectRedis, deleteKeys, randomPrefix } from './helpers/redis-engine.js';
+import { RedisSeqAllocator } from '../src/seq/redis-seq-allocator.js';
+import { OwnRedisServer, connectRedis, deleteKeys, randomPrefix } from './helpers/redis-engine.js';
 
 // The Redis implementations of the seams against their contracts, on the machine's
 // Redis with a random key prefix per test (keys deleted afterwards, never FLUSHALL).
@@ -31,3 +35,109 @@ runSharedLocationContract('redis', async (linkTtlMs) => {
     },
   };
 });
+
+runSeqContract('redis', async (durable) => {
+  const prefix = randomPrefix('seq');
+  const seq = new RedisSeqAllocator(shared, durable.reserve, { prefix });
+  return { seq, cleanup: async () => { await seq.close(); await deleteKeys(shared, prefix); } };
+});
+
+runSharedSeqContract('redis, small blocks', async (durable) => {
+  const prefix = randomPrefix('seq2');
+  const ra = connectRedis();
+  const rb = connectRedis();
+  // Blocks of 7 make both allocators refill (and race to install blocks) many times.
+  const a = new RedisSeqAllocator(ra, durable.reserve, { prefix, blockSize: 7 });
+  const b = new RedisSeqAllocator(rb, durable.reserve, { prefix, blockSize: 7 });
+  return { a, b, cleanup: async () => { await deleteKeys(ra, prefix); await Promise.all([ra.quit(), rb.quit()]); } };
+});
+
+describe('RedisSeqAllocator when Redis loses its data (private redis-server)', () => {
+  let server: OwnRedisServer;
+  let redis: Redis;
+  before(async () => {
+    server = await OwnRedisServer.start();
+    redis = connectRedis(server.url);
+  });
+  after(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+  const app = 'app_flush';
+
+  const allocate = async (seq: RedisSeqAllocator, conv: string, n: number) => {
+    const got: number[] = [];
+    for (let i = 0; i < n; i++) got.push(await seq.next(app, conv));
+    return got;
+  };
+
+  it('after FLUSHALL, allocation continues above every seq handed out', async () => {
+    const durable = new FakeDurableSeq();
+    const seq = new RedisSeqAllocator(redis, durable.reserve, { prefix: 'p:', blockSize: 16 });
+    const earlier = [...(await allocate(seq, 'g:1', 40)), ...(await allocate(seq, 'g:2', 5))];
+    await redis.flushall();
+    assert.equal(await redis.exists('p:seq:app_flush:g:1'), 0, 'the flush really dropped the block');
+    const after1 = await seq.next(app, 'g:1');
+    const after2 = await seq.next(app, 'g:2');
+    assert.ok(after1 > Math.max(...earlier.slice(0, 40)), `g:1 continues above 40 (got ${after1})`);
+    assert.ok(after2 > Math.max(...earlier.slice(40)), `g:2 continues above 5 (got ${after2})`);
+    assert.ok((await seq.current(app, 'g:1')) >= after1);
+  });
+
+  it('a block reserved before a FLUSHALL is never installed below seqs another allocator handed out', async () => {
+    const durable = new FakeDurableSeq();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let paused = 0;
+    // Allocator A's first reservation completes in the store but reaches Redis only after the flush.
+    const slowReserve: SeqReserve = async (a, c, size) => {
+      const block = await durable.reserve(a, c, size);
+      if (paused++ === 0) await gate;
+      return block;
+    };
+    const other = connectRedis(server.url);
+    try {
+      const a = new RedisSeqAllocator(redis, slowReserve, { prefix: 'q:', blockSize: 10 });
+      const b = new RedisSeqAllocator(other, durable.reserve, { prefix: 'q:', blockSize: 10 });
+      const pending = a.next(app, 'g:race');
+      await pollUntil(() => paused === 1);
+      const handedOut = await allocate(b, 'g:race', 25);
+      await redis.flushall();
+      release();
+      const late = await pending;
+      assert.ok(late > Math.max(...handedOut), `the late seq ${late} is above ${Math.max(...handedOut)}`);
+      assert.ok(!handedOut.includes(late));
+    } finally {
+      other.disconnect();
+    }
+  });
+
+  it('after a restart of Redis with no data (a failover to an empty replica), allocation continues above', async () => {
+    const durable = new FakeDurableSeq();
+    const seq = new RedisSeqAllocator(redis, durable.reserve, { prefix: 'r:', blockSize: 16 });
+    const earlier = await allocate(seq, 'g:restart', 30);
+    await server.stop();
+    await server.start();
+    // ioredis reconnects by itself; poll until the restarted server answers.
+    await pollUntil(async () => (await redis.ping().catch(() => '')) === 'PONG');
+    const next = await seq.next(app, 'g:restart');
+    assert.ok(next > Math.max(...earlier), `continues above ${Math.max(...earlier)} (got ${next})`);
+  });
+
+  it('after the idle TTL drops a conversation\'s block, allocation continues above', async () => {
+    const durable = new FakeDurableSeq();
+    const seq = new RedisSeqAllocator(redis, durable.reserve, { prefix: 's:', blockSize: 16, idleTtlMs: 150 });
+    const earlier = await allocate(seq, 'g:idle', 20);
+    await pollUntil(async () => (await redis.exists('s:seq:app_flush:g:idle')) === 0);
+    const next = await seq.next(app, 'g:idle');
+    assert.ok(next > Math.max(...earlier));
+  });
+});
+
+async function pollUntil(pred: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
