@@ -4,6 +4,8 @@ import { runBusContract } from './contract/bus-contract.js';
 import { MemoryLocation } from '../src/location/memory-location.js';
 import { MemorySeqAllocator } from '../src/seq/memory-seq-allocator.js';
 import { MemoryEventBus } from '../src/bus/memory-event-bus.js';
+import { MemoryControlHub } from '../src/control/memory-control.js';
+import { runControlClusterCases } from './contract/control-contract-redis-cases.js';
 
 // The embedded implementations of the location, seq and bus seams against their contracts.
 runLocationContract('memory', async () => {
@@ -17,4 +19,8 @@ runSeqContract('memory', async (durable) => {
 runBusContract('in-process', async () => {
   const bus = new MemoryEventBus();
   return { bus, cleanup: () => bus.close() };
+});
+runControlClusterCases('memory hub', async () => {
+  const hub = new MemoryControlHub();
+  return { instance: async () => hub.instance(), cleanup: async () => {} };
 });

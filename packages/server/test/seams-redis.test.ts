@@ -6,6 +6,9 @@ import { FakeDurableSeq, runSeqContract, runSharedSeqContract } from './contract
 import type { SeqReserve } from '../src/seq/seq-allocator.js';
 import { RedisLocation } from '../src/location/redis-location.js';
 import { RedisSeqAllocator } from '../src/seq/redis-seq-allocator.js';
+import { RedisControl } from '../src/control/redis-control.js';
+import type { Control } from '../src/control/control.js';
+import { runControlClusterCases } from './contract/control-contract-redis-cases.js';
 import { OwnRedisServer, connectRedis, deleteKeys, randomPrefix } from './helpers/redis-engine.js';
 
 // The Redis implementations of the seams against their contracts, on the machine's
@@ -141,3 +144,62 @@ async function pollUntil(pred: () => boolean | Promise<boolean>, ms = 30_000): P
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+runControlClusterCases('redis pub/sub', async () => {
+  const prefix = randomPrefix('ctl');
+  const made: { control: Control; redis: Redis }[] = [];
+  return {
+    async instance() {
+      const redis = connectRedis();
+      const control = await RedisControl.start(redis, { prefix });
+      made.push({ control, redis });
+      return control;
+    },
+    async cleanup() {
+      for (const m of made) {
+        await m.control.close();
+        await m.redis.quit();
+      }
+    },
+  };
+});
+
+describe('RedisControl when its connection is lost (private redis-server)', () => {
+  it('calls the reset handlers once subscribed again, then delivers normally', async () => {
+    const server = await OwnRedisServer.start();
+    const ra = connectRedis(server.url);
+    const rb = connectRedis(server.url);
+    const errors: unknown[] = [];
+    const a = await RedisControl.start(ra, { prefix: 'c:', onHandlerError: (err) => void errors.push(err) });
+    const b = await RedisControl.start(rb, { prefix: 'c:' });
+    try {
+      const got: string[] = [];
+      let resets = 0;
+      // (a throwing handler is reported and does not stop the others)
+      a.subscribe(() => {
+        throw new Error('handler bug');
+      });
+      a.subscribe((m) => void got.push(m.type));
+      a.onReset(() => void resets++);
+      await b.publish({ type: 'before' });
+      await pollUntil(() => got.includes('before'));
+      assert.equal(resets, 0, 'no reset while connected');
+      await server.stop();
+      await server.start();
+      await pollUntil(() => resets >= 1);
+      assert.equal(resets, 1, 'one reset per lost connection');
+      // b's command connection reconnects by itself; its next publish reaches a's new subscription.
+      await pollUntil(async () => (await rb.ping().catch(() => '')) === 'PONG');
+      await b.publish({ type: 'after' });
+      await pollUntil(() => got.includes('after'));
+      assert.deepEqual(got, ['before', 'after']);
+      assert.equal(errors.length, 2, 'the throwing handler was reported for each message');
+    } finally {
+      await a.close();
+      await b.close();
+      ra.disconnect();
+      rb.disconnect();
+      await server.stop();
+    }
+  });
+});
