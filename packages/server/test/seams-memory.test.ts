@@ -6,6 +6,8 @@ import { MemorySeqAllocator } from '../src/seq/memory-seq-allocator.js';
 import { MemoryEventBus } from '../src/bus/memory-event-bus.js';
 import { MemoryControlHub } from '../src/control/memory-control.js';
 import { runControlClusterCases } from './contract/control-contract-redis-cases.js';
+import { runRegistryContract } from './contract/registry-contract.js';
+import { MemoryRegistry, MemoryRegistryHub } from '../src/registry/memory-registry.js';
 
 // The embedded implementations of the location, seq and bus seams against their contracts.
 runLocationContract('memory', async () => {
@@ -23,4 +25,18 @@ runBusContract('in-process', async () => {
 runControlClusterCases('memory hub', async () => {
   const hub = new MemoryControlHub();
   return { instance: async () => hub.instance(), cleanup: async () => {} };
+});
+runRegistryContract('memory hub', async (options) => {
+  const hub = new MemoryRegistryHub();
+  const made: MemoryRegistry[] = [];
+  return {
+    async instance() {
+      const registry = new MemoryRegistry(hub, options);
+      made.push(registry);
+      return { registry, kill: async () => registry.simulateCrash() };
+    },
+    async cleanup() {
+      for (const r of made) await r.close();
+    },
+  };
 });

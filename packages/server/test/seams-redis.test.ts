@@ -9,6 +9,8 @@ import { RedisSeqAllocator } from '../src/seq/redis-seq-allocator.js';
 import { RedisControl } from '../src/control/redis-control.js';
 import type { Control } from '../src/control/control.js';
 import { runControlClusterCases } from './contract/control-contract-redis-cases.js';
+import { runRegistryContract } from './contract/registry-contract.js';
+import { RedisRegistry } from '../src/registry/redis-registry.js';
 import { OwnRedisServer, connectRedis, deleteKeys, randomPrefix } from './helpers/redis-engine.js';
 
 // The Redis implementations of the seams against their contracts, on the machine's
@@ -202,4 +204,23 @@ describe('RedisControl when its connection is lost (private redis-server)', () =
       await server.stop();
     }
   });
+});
+
+runRegistryContract('redis', async ({ ttlMs, heartbeatMs, pollMs }) => {
+  const prefix = randomPrefix('reg');
+  const made: { registry: RedisRegistry; redis: Redis }[] = [];
+  return {
+    async instance() {
+      const redis = connectRedis();
+      const registry = new RedisRegistry(redis, { prefix, ttlMs, heartbeatMs, pollMs });
+      made.push({ registry, redis });
+      // Killed: its connection is cut, so it neither heartbeats nor deregisters.
+      return { registry, kill: async () => redis.disconnect() };
+    },
+    async cleanup() {
+      for (const m of made) await m.registry.close();
+      await deleteKeys(shared, prefix);
+      for (const m of made) m.redis.disconnect();
+    },
+  };
 });
