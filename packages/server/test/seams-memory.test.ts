@@ -1,6 +1,6 @@
 import { runLocationContract } from './contract/location-contract.js';
 import { runSeqContract } from './contract/seq-contract.js';
-import { runBusContract } from './contract/bus-contract.js';
+import { runBusContract, runGroupBusContract } from './contract/bus-contract.js';
 import { MemoryLocation } from '../src/location/memory-location.js';
 import { MemorySeqAllocator } from '../src/seq/memory-seq-allocator.js';
 import { MemoryEventBus } from '../src/bus/memory-event-bus.js';
@@ -39,4 +39,8 @@ runRegistryContract('memory hub', async (options) => {
       for (const r of made) await r.close();
     },
   };
+});
+runGroupBusContract('in-process', async () => {
+  const bus = new MemoryEventBus();
+  return { a: bus, b: bus, cleanup: () => bus.close() };
 });
