@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { runLocationContract, runSharedLocationContract } from './contract/location-contract.js';
-import { FakeDurableSeq, runSeqContract, runSharedSeqContract } from './contract/seq-contract.js';
+import { fakeReserve, runSeqContract, runSharedSeqContract } from './contract/seq-contract.js';
 import type { SeqReserve } from '../src/seq/seq-allocator.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { RedisLocation } from '../src/location/redis-location.js';
 import { RedisSeqAllocator } from '../src/seq/redis-seq-allocator.js';
 import { RedisControl } from '../src/control/redis-control.js';
@@ -41,19 +42,21 @@ runSharedLocationContract('redis', async (linkTtlMs) => {
   };
 });
 
-runSeqContract('redis', async (durable) => {
+// One prefix per allocator: the contract's "two allocators on one store" then share only the
+// durable mark; runSharedSeqContract below puts two on one Redis prefix.
+runSeqContract('redis', async (reserve) => {
   const prefix = randomPrefix('seq');
-  const seq = new RedisSeqAllocator(shared, durable.reserve, { prefix });
+  const seq = new RedisSeqAllocator(shared, reserve, { prefix });
   return { seq, cleanup: async () => { await seq.close(); await deleteKeys(shared, prefix); } };
 });
 
-runSharedSeqContract('redis, small blocks', async (durable) => {
+runSharedSeqContract('redis, small blocks', async (reserve) => {
   const prefix = randomPrefix('seq2');
   const ra = connectRedis();
   const rb = connectRedis();
   // Blocks of 7 make both allocators refill (and race to install blocks) many times.
-  const a = new RedisSeqAllocator(ra, durable.reserve, { prefix, blockSize: 7 });
-  const b = new RedisSeqAllocator(rb, durable.reserve, { prefix, blockSize: 7 });
+  const a = new RedisSeqAllocator(ra, reserve, { prefix, blockSize: 7 });
+  const b = new RedisSeqAllocator(rb, reserve, { prefix, blockSize: 7 });
   return { a, b, cleanup: async () => { await deleteKeys(ra, prefix); await Promise.all([ra.quit(), rb.quit()]); } };
 });
 
@@ -77,7 +80,7 @@ describe('RedisSeqAllocator when Redis loses its data (private redis-server)', (
   };
 
   it('after FLUSHALL, allocation continues above every seq handed out', async () => {
-    const durable = new FakeDurableSeq();
+    const durable = fakeReserve();
     const seq = new RedisSeqAllocator(redis, durable.reserve, { prefix: 'p:', blockSize: 16 });
     const earlier = [...(await allocate(seq, 'g:1', 40)), ...(await allocate(seq, 'g:2', 5))];
     await redis.flushall();
@@ -89,8 +92,23 @@ describe('RedisSeqAllocator when Redis loses its data (private redis-server)', (
     assert.ok((await seq.current(app, 'g:1')) >= after1);
   });
 
+  it('over the SQLite store\'s durable mark: FLUSHALL between two runs of allocations reuses nothing', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.migrate();
+    try {
+      const seq = new RedisSeqAllocator(redis, (a, c, n) => store.reserveSeqBlock(a, c, n), { prefix: 't:', blockSize: 8 });
+      const first = await allocate(seq, 'g:store', 20);
+      await redis.flushall();
+      const second = await allocate(seq, 'g:store', 20);
+      assert.ok(Math.min(...second) > Math.max(...first), `${Math.min(...second)} > ${Math.max(...first)}`);
+      for (let i = 1; i < second.length; i++) assert.ok(second[i] > second[i - 1]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a block reserved before a FLUSHALL is never installed below seqs another allocator handed out', async () => {
-    const durable = new FakeDurableSeq();
+    const durable = fakeReserve();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let paused = 0;
@@ -118,7 +136,7 @@ describe('RedisSeqAllocator when Redis loses its data (private redis-server)', (
   });
 
   it('after a restart of Redis with no data (a failover to an empty replica), allocation continues above', async () => {
-    const durable = new FakeDurableSeq();
+    const durable = fakeReserve();
     const seq = new RedisSeqAllocator(redis, durable.reserve, { prefix: 'r:', blockSize: 16 });
     const earlier = await allocate(seq, 'g:restart', 30);
     await server.stop();
@@ -130,7 +148,7 @@ describe('RedisSeqAllocator when Redis loses its data (private redis-server)', (
   });
 
   it('after the idle TTL drops a conversation\'s block, allocation continues above', async () => {
-    const durable = new FakeDurableSeq();
+    const durable = fakeReserve();
     const seq = new RedisSeqAllocator(redis, durable.reserve, { prefix: 's:', blockSize: 16, idleTtlMs: 150 });
     const earlier = await allocate(seq, 'g:idle', 20);
     await pollUntil(async () => (await redis.exists('s:seq:app_flush:g:idle')) === 0);

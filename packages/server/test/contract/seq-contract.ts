@@ -1,48 +1,41 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { SeqAllocator, SeqReserve, SeqSeed } from '../../src/seq/seq-allocator.js';
+import type { SeqAllocator, SeqReserve } from '../../src/seq/seq-allocator.js';
 
 /**
- * A fake of the store's durable seq state: `committed` is the last stored
- * seq per conversation (what `seed`, Store.maxSeq, reads); `reserve` raises a
- * durable mark above max(mark, committed) like Store.reserveSeqBlock. The
- * store's own implementation is tested by the store contract; this fake lets
- * the allocator contract count calls and see every reservation.
+ * A durable mark for the contract: what `Store.reserveSeqBlock` promises, in
+ * memory (the store's own contract tests the real one). `committed` stands for
+ * the last stored seq per conversation; `calls` records every reservation.
  */
-export class FakeDurableSeq {
-  readonly marks = new Map<string, number>();
-  calls = 0;
-
-  constructor(private readonly committed: (convId: string) => number = () => 0, private readonly delayMs = 0) {}
-
-  readonly seed: SeqSeed = async (_appId, convId) => {
-    this.calls++;
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    return this.committed(convId);
-  };
-
-  readonly reserve: SeqReserve = async (appId, convId, size) => {
-    this.calls++;
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+export function fakeReserve(committed = new Map<string, number>()) {
+  const marks = new Map<string, number>();
+  const calls: Array<{ convId: string; first: number; last: number }> = [];
+  const reserve: SeqReserve = async (appId, convId, size) => {
+    await new Promise((r) => setImmediate(r)); // never answers synchronously
     const k = `${appId}\u0000${convId}`;
-    const first = Math.max(this.marks.get(k) ?? 0, this.committed(convId)) + 1;
-    this.marks.set(k, first + size - 1);
-    return { first, last: first + size - 1 };
+    const first = Math.max(marks.get(k) ?? 0, committed.get(convId) ?? 0) + 1;
+    const last = first + size - 1;
+    marks.set(k, last);
+    calls.push({ convId, first, last });
+    return { first, last };
   };
+  return { reserve, calls, committed };
 }
 
 /**
- * The SeqAllocator seam's promises; run against every implementation. The
- * factory gets the durable state and wires whichever side its allocator
- * uses (memory: `seed`; Redis: `reserve`).
+ * The SeqAllocator seam's promises; run against every implementation (memory
+ * now, Redis later). `make` builds an allocator over the given durable
+ * reservation; calling it twice with one reserve gives two instances on one
+ * backend (two dispatchers).
  */
-export function runSeqContract(name: string, make: (durable: FakeDurableSeq) => Promise<{ seq: SeqAllocator; cleanup: () => Promise<void> }>): void {
+export function runSeqContract(name: string, make: (reserve: SeqReserve) => Promise<{ seq: SeqAllocator; cleanup: () => Promise<void> }>): void {
   describe(`SeqAllocator contract: ${name}`, () => {
     const app = `app_${randomBytes(4).toString('hex')}`;
 
-    it('starts above the committed high-water mark and increases strictly', async () => {
-      const { seq, cleanup } = await make(new FakeDurableSeq((conv) => (conv === 'g:seeded' ? 41 : 0)));
+    it('starts above the committed seq and increases strictly', async () => {
+      const { reserve } = fakeReserve(new Map([['g:seeded', 41]]));
+      const { seq, cleanup } = await make(reserve);
       try {
         assert.equal(await seq.next(app, 'g:seeded'), 42);
         assert.equal(await seq.next(app, 'g:seeded'), 43);
@@ -52,22 +45,64 @@ export function runSeqContract(name: string, make: (durable: FakeDurableSeq) => 
       }
     });
 
-    it('concurrent first calls share one seed and never hand out a number twice', async () => {
-      const durable = new FakeDurableSeq(() => 100, 5);
-      const { seq, cleanup } = await make(durable);
+    it('hands out only seqs of blocks whose reservation had resolved', async () => {
+      const f = fakeReserve();
+      const { seq, cleanup } = await make(f.reserve);
       try {
-        const got = await Promise.all(Array.from({ length: 200 }, () => seq.next(app, 'g:race')));
-        assert.equal(new Set(got).size, 200, 'unique');
-        assert.equal(Math.min(...got), 101);
-        assert.equal(Math.max(...got), 300);
-        assert.ok(durable.calls >= 1 && durable.calls <= 10, `concurrent callers share store reads (${durable.calls} for 200 calls)`);
+        for (let i = 0; i < 350; i++) {
+          const s = await seq.next(app, 'g:blocks');
+          assert.ok(f.calls.some((c) => c.convId === 'g:blocks' && c.first <= s && s <= c.last), `seq ${s} is inside a reserved block`);
+        }
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('concurrent calls never hand out a number twice', async () => {
+      const { reserve } = fakeReserve(new Map([['g:race', 100]]));
+      const { seq, cleanup } = await make(reserve);
+      try {
+        const got = await Promise.all(Array.from({ length: 500 }, () => seq.next(app, 'g:race')));
+        assert.equal(new Set(got).size, 500, 'unique');
+        assert.ok(Math.min(...got) >= 101);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('two allocators on one store never hand out the same seq', async () => {
+      const { reserve } = fakeReserve();
+      const a = await make(reserve);
+      const b = await make(reserve);
+      try {
+        const got = await Promise.all(Array.from({ length: 400 }, (_, i) => (i % 2 ? a : b).seq.next(app, 'g:two')));
+        assert.equal(new Set(got).size, 400, 'unique across instances');
+      } finally {
+        await a.cleanup();
+        await b.cleanup();
+      }
+    });
+
+    it('current is the highest seq handed out, and below anything handed out later', async () => {
+      const { reserve } = fakeReserve(new Map([['g:cur', 9]]));
+      const { seq, cleanup } = await make(reserve);
+      try {
+        const before = await seq.current(app, 'g:cur');
+        assert.ok(before >= 9, 'never below a committed seq');
+        const first = await seq.next(app, 'g:cur');
+        assert.ok(first > before);
+        await seq.next(app, 'g:cur');
+        const third = await seq.next(app, 'g:cur');
+        assert.equal(await seq.current(app, 'g:cur'), third);
+        assert.ok((await seq.next(app, 'g:cur')) > third);
       } finally {
         await cleanup();
       }
     });
 
     it('keeps conversations and apps apart', async () => {
-      const { seq, cleanup } = await make(new FakeDurableSeq());
+      const { reserve } = fakeReserve();
+      const { seq, cleanup } = await make(reserve);
       try {
         assert.equal(await seq.next(app, 'g:a'), 1);
         assert.equal(await seq.next(app, 'g:b'), 1);
@@ -78,55 +113,38 @@ export function runSeqContract(name: string, make: (durable: FakeDurableSeq) => 
       }
     });
 
-    it('a new allocator after a restart re-seeds and never reuses a committed seq', async () => {
-      const committed = new Map<string, number>([['g:r', 7]]);
-      const durable = new FakeDurableSeq((conv) => committed.get(conv) ?? 0);
-      const first = await make(durable);
-      const a = await first.seq.next(app, 'g:r');
-      assert.ok(a > 7);
-      committed.set('g:r', a);
-      await first.cleanup();
-      const second = await make(durable);
+    it('a new allocator after a restart continues above every seq handed out before, committed or not', async () => {
+      const { reserve } = fakeReserve();
+      const first = await make(reserve);
+      const handed: number[] = [];
+      for (let i = 0; i < 3; i++) handed.push(await first.seq.next(app, 'g:r'));
+      await first.cleanup(); // nothing of it was committed: only the durable mark remembers
+      const second = await make(reserve);
       try {
-        assert.ok((await second.seq.next(app, 'g:r')) > a);
+        assert.ok((await second.seq.next(app, 'g:r')) > Math.max(...handed));
       } finally {
         await second.cleanup();
-      }
-    });
-
-    it('current is never below a seq handed out, and the next seq is above it', async () => {
-      const { seq, cleanup } = await make(new FakeDurableSeq((conv) => (conv === 'g:cur' ? 9 : 0)));
-      try {
-        const before = await seq.current(app, 'g:cur');
-        assert.ok(before >= 9, `current with no state is at least the committed mark (${before})`);
-        const n = await seq.next(app, 'g:cur');
-        assert.ok(n > before);
-        assert.ok((await seq.current(app, 'g:cur')) >= n);
-        const m = await seq.next(app, 'g:cur');
-        assert.ok(m > n);
-        assert.equal(await seq.current(app, 'g:cur'), m, 'current is the last seq handed out');
-      } finally {
-        await cleanup();
       }
     });
   });
 }
 
 /**
- * Two allocators on one backend (two dispatcher processes): never the same
- * seq, each caller's seqs increasing, nothing above the durable mark.
- * `makePair` wires both to the same durable state and backend.
+ * Two allocators sharing one backend's state (two dispatcher processes on one
+ * Redis), not only one store: never the same seq, each caller's seqs
+ * increasing, every seq inside a reserved block. `makePair` wires both to
+ * the same reserve and the same backend.
  */
 export function runSharedSeqContract(
   name: string,
-  makePair: (durable: FakeDurableSeq) => Promise<{ a: SeqAllocator; b: SeqAllocator; cleanup: () => Promise<void> }>,
+  makePair: (reserve: SeqReserve) => Promise<{ a: SeqAllocator; b: SeqAllocator; cleanup: () => Promise<void> }>,
 ): void {
-  describe(`SeqAllocator contract, two instances: ${name}`, () => {
+  describe(`SeqAllocator contract, two instances on one backend: ${name}`, () => {
     const app = `app_${randomBytes(4).toString('hex')}`;
 
-    it('two allocators at once never hand out the same seq', async () => {
-      const durable = new FakeDurableSeq(() => 0, 1);
-      const { a, b, cleanup } = await makePair(durable);
+    it('two allocators at once never hand out the same seq, and one caller\'s seqs increase', async () => {
+      const f = fakeReserve();
+      const { a, b, cleanup } = await makePair(f.reserve);
       try {
         const sequential = async (s: SeqAllocator) => {
           const got: number[] = [];
@@ -140,8 +158,7 @@ export function runSharedSeqContract(
         }
         const all = [...sa, ...sb, ...ba, ...bb];
         assert.equal(new Set(all).size, all.length, 'no seq handed out twice');
-        const mark = durable.marks.get(`${app}\u0000g:shared`) ?? 0;
-        assert.ok(Math.max(...all) <= mark, 'every seq lies in a reserved block');
+        for (const s of all) assert.ok(f.calls.some((c) => c.first <= s && s <= c.last), `seq ${s} lies in a reserved block`);
       } finally {
         await cleanup();
       }
