@@ -6,8 +6,6 @@ import { runBusContract, runGroupBusContract } from './contract/bus-contract.js'
 import { MemoryLocation } from '../src/location/memory-location.js';
 import { MemorySeqAllocator } from '../src/seq/memory-seq-allocator.js';
 import { MemoryEventBus } from '../src/bus/memory-event-bus.js';
-import { MemoryControlHub } from '../src/control/memory-control.js';
-import { runControlClusterCases } from './contract/control-contract-redis-cases.js';
 import { runRegistryContract } from './contract/registry-contract.js';
 import { MemoryRegistry, MemoryRegistryHub } from '../src/registry/memory-registry.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -29,10 +27,6 @@ runSeqContract('memory (blocks of 7)', async (reserve) => {
 runBusContract('in-process', async () => {
   const bus = new MemoryEventBus();
   return { bus, cleanup: () => bus.close() };
-});
-runControlClusterCases('memory hub', async () => {
-  const hub = new MemoryControlHub();
-  return { instance: async () => hub.instance(), cleanup: async () => {} };
 });
 runRegistryContract('memory hub', async (options) => {
   const hub = new MemoryRegistryHub();

@@ -8,11 +8,10 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { RedisLocation } from '../src/location/redis-location.js';
 import { RedisSeqAllocator } from '../src/seq/redis-seq-allocator.js';
 import { RedisControl } from '../src/control/redis-control.js';
-import type { Control } from '../src/control/control.js';
-import { runControlClusterCases } from './contract/control-contract-redis-cases.js';
+import { runControlContract } from './contract/control-contract.js';
 import { runRegistryContract } from './contract/registry-contract.js';
 import { RedisRegistry } from '../src/registry/redis-registry.js';
-import { OwnRedisServer, connectRedis, deleteKeys, randomPrefix } from './helpers/redis-engine.js';
+import { OwnRedisServer, SHARED_REDIS_URL, connectRedis, deleteKeys, randomPrefix } from './helpers/redis-engine.js';
 
 // The Redis implementations of the seams against their contracts, on the machine's
 // Redis with a random key prefix per test (keys deleted afterwards, never FLUSHALL).
@@ -165,21 +164,28 @@ async function pollUntil(pred: () => boolean | Promise<boolean>, ms = 30_000): P
   }
 }
 
-runControlClusterCases('redis pub/sub', async () => {
+// The control contract of the control branch (taken as is), on the shared Redis.
+runControlContract('redis pub/sub', async () => {
   const prefix = randomPrefix('ctl');
-  const made: { control: Control; redis: Redis }[] = [];
+  const names = { a: `${prefix}a`, b: `${prefix}b` };
+  // Named connections (the subscriber duplicates inherit the name), so a test can cut exactly its own.
+  const ra = connectRedis(SHARED_REDIS_URL, { connectionName: names.a });
+  const rb = connectRedis(SHARED_REDIS_URL, { connectionName: names.b });
+  const a = await RedisControl.start(ra, { prefix });
+  const b = await RedisControl.start(rb, { prefix });
   return {
-    async instance() {
-      const redis = connectRedis();
-      const control = await RedisControl.start(redis, { prefix });
-      made.push({ control, redis });
-      return control;
+    a, b,
+    async loseSubscription(which) {
+      const name = which === a ? names.a : names.b;
+      const list = (await shared.client('LIST')) as string;
+      const ids = list.split('\n').filter((l) => l.includes(` name=${name} `) && / sub=[1-9]/.test(l)).map((l) => /^id=(\d+)/.exec(l)![1]);
+      assert.equal(ids.length, 1, 'exactly one subscriber connection to cut');
+      await shared.client('KILL', 'ID', ids[0]);
     },
     async cleanup() {
-      for (const m of made) {
-        await m.control.close();
-        await m.redis.quit();
-      }
+      await a.close();
+      await b.close();
+      await Promise.all([ra.quit(), rb.quit()]);
     },
   };
 });

@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** The machine's shared Redis (CI and development); tests use a random prefix on it and delete only their keys. */
 export const SHARED_REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const randomPrefix = (what: string): string => `parley-test:${what}:${randomBytes(5).toString('hex')}:`;
 
-export function connectRedis(url = SHARED_REDIS_URL): Redis {
+export function connectRedis(url = SHARED_REDIS_URL, options: RedisOptions = {}): Redis {
   // Tests fail fast instead of queueing commands forever when a server is gone.
-  return new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: false });
+  return new Redis(url, { maxRetriesPerRequest: 2, ...options });
 }
 
 /** Delete every key under `prefix` (SCAN, never FLUSHALL: the server is shared). */
