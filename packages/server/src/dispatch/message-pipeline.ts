@@ -137,6 +137,10 @@ export class MessagePipeline implements NoticeWriter {
     return stored!;
   }
 
+  currentSeq(appId: string, convId: string): Promise<number> {
+    return this.deps.seq.current(appId, convId);
+  }
+
   /**
    * Seq, then commit; the committer's after-commit step pushes and publishes
    * (in seq order per conversation). Resolves with the ack after the commit;

@@ -77,7 +77,7 @@ export class GroupChatService {
     if (current.size + added.length > g.max_members) throw new ParleyError('group_full', `a group holds at most ${g.max_members} members`);
     await this.requireUsers(appId, added);
     // New members see the group from the next message on, not its earlier history.
-    const joinSeq = (await this.store.maxSeq(appId, convId)) + 1;
+    const joinSeq = (await this.notices.currentSeq(appId, convId)) + 1;
     const now = this.clock();
     await this.store.addMembers(added.map((u) => newMemberRow(appId, convId, u, now, 'member', joinSeq)));
     this.membership.invalidate(appId, convId);

@@ -8,6 +8,8 @@ import type { StoredMessage } from '../store/store.js';
  */
 export interface NoticeWriter {
   postNotice(appId: string, convId: string, convType: ConvType, sender: string, content: NoticeContent): Promise<StoredMessage>;
+  /** the highest seq handed out in the conversation (SeqAllocator.current): a join seq of this + 1 never points before a message */
+  currentSeq(appId: string, convId: string): Promise<number>;
 }
 
 /** Where a message goes and who receives its push. */
