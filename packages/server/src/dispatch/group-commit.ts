@@ -1,6 +1,6 @@
 import { ParleyError } from '@parley/protocol';
 import type { Logger } from 'pino';
-import type { CommitResult, Store, StoredMessage } from '../store/store.js';
+import type { Store, StoredMessage } from '../store/store.js';
 import type { Metrics } from '../metrics.js';
 import type { CommittedMessage, Delivery } from './after-commit.js';
 
@@ -32,9 +32,6 @@ interface Pending {
   resolve: (outcome: CommitOutcome) => void;
   reject: (err: unknown) => void;
 }
-
-/** Per-message seq conflicts (the store branch adds `conflicts` to CommitResult; handled whenever present). */
-type CommitReport = CommitResult & { conflicts?: StoredMessage[] };
 
 const STORED: CommitOutcome = { status: 'stored' };
 const CONFLICT: CommitOutcome = { status: 'conflict' };
@@ -113,8 +110,8 @@ export class GroupCommitter {
     this.running = this.store
       .commitMessages(batch.map((p) => p.msg))
       .then(
-        (result: CommitReport) => {
-          const conflicts = result.conflicts ?? [];
+        (result) => {
+          const conflicts = result.conflicts;
           this.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
           this.metrics?.commitBatchSize.observe(batch.length);
           this.metrics?.messagesStored.inc(batch.length - result.duplicates.length - conflicts.length);

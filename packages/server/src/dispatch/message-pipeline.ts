@@ -97,6 +97,7 @@ export class MessagePipeline implements NoticeWriter {
       ? await deps.single.route(input.app_id, input.sender, input.to)
       : await deps.groups.route(input.app_id, input.sender, input.to);
     await this.checkReferences(input, route);
+    await route.open?.();
 
     // Checked again: a resend on another connection may have got here during the awaits above.
     const again = this.inflight.get(key);
@@ -135,10 +136,6 @@ export class MessagePipeline implements NoticeWriter {
     let stored: StoredMessage | undefined;
     await this.write(route, { app_id: appId, conv_id: convId, sender, cmid, type: 'notice', content }, undefined, (m) => (stored = m));
     return stored!;
-  }
-
-  currentSeq(appId: string, convId: string): Promise<number> {
-    return this.deps.seq.current(appId, convId);
   }
 
   /**

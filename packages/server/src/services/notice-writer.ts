@@ -8,8 +8,6 @@ import type { StoredMessage } from '../store/store.js';
  */
 export interface NoticeWriter {
   postNotice(appId: string, convId: string, convType: ConvType, sender: string, content: NoticeContent): Promise<StoredMessage>;
-  /** the highest seq handed out in the conversation (SeqAllocator.current): a join seq of this + 1 never points before a message */
-  currentSeq(appId: string, convId: string): Promise<number>;
 }
 
 /** Where a message goes and who receives its push. */
@@ -18,4 +16,11 @@ export interface Route {
   convType: ConvType;
   /** every user whose devices get the push (the sender included: their other devices) */
   recipients: readonly string[];
+  /**
+   * Creates the rows the conversation needs before its first message (a
+   * single chat's conversation and member rows), when they may be missing.
+   * The send path calls it after every check of the send passed and before
+   * the message gets its seq, so a refused send leaves no trace.
+   */
+  open?: () => Promise<void>;
 }

@@ -1,7 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { singleConvId } from '@parley/protocol';
-import type { StoredMessage } from '../../src/store/store.js';
 import { startApi } from '../api/helpers.js';
 
 it('a message whose seq another allocator already used is re-sequenced and committed again; the others are untouched', async () => {
@@ -10,15 +9,7 @@ it('a message whose seq another allocator already used is re-sequenced and commi
     await h.users('alice', 'bob');
     const store = h.core.backends.store;
     const conv = singleConvId('alice', 'bob');
-    // Until every store reports per-message conflicts (CommitResult.conflicts), emulate that contract here:
-    // a message whose (conv, seq) is already stored is reported, not stored, and the rest commit.
     const commit = store.commitMessages.bind(store);
-    store.commitMessages = async (batch: StoredMessage[]) => {
-      const conflicts: StoredMessage[] = [];
-      for (const m of batch) if (await store.getMessage(m.app_id, m.conv_id, m.seq)) conflicts.push(m);
-      const result = await commit(batch.filter((m) => !conflicts.includes(m)));
-      return { ...result, conflicts };
-    };
     const send = (cmid: string) => h.core.pipeline.send({ app_id: h.appId, sender: 'alice', cmid, conv_type: 'single', to: 'bob', type: 'text', content: { text: cmid } });
     assert.equal((await send('one')).seq, 1);
     // Another dispatcher (its own allocator) stores seq 2 and 3 meanwhile.
