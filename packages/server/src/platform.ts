@@ -40,13 +40,22 @@ export interface RunningPlatform {
 }
 
 /**
- * Only this function picks the backends (STYLE habit 4): each switch is
- * exhaustive and fails fast on a kind this build cannot run.
+ * Only this module picks the backends (STYLE habit 4): each switch is
+ * exhaustive and fails fast on a kind this build cannot run. The server, the
+ * `parley app` command and the test suites all choose through
+ * `createBackends` / `createStore`, so a suite run with PARLEY_TEST_STORE=mysql
+ * (test/helpers/backends.ts) exercises the same wiring as production.
  */
-function chooseStore(o: Options): Store {
+export interface BackendExtras {
+  /** the store's clock (tests move it) */
+  clock?: Clock;
+  log?: Logger;
+}
+
+function chooseStore(o: Options, extra: BackendExtras = {}): Store {
   switch (o.store) {
     case 'sqlite':
-      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db') });
+      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db'), ...(extra.clock && { now: extra.clock }) });
     case 'mysql':
       throw new ConfigError('store=mysql: the MySQL/MariaDB store is not part of this build yet; use store=sqlite');
   }
@@ -56,8 +65,6 @@ function chooseBackends(o: Options, store: Store, log: Logger): Backends {
   if (o.location !== 'memory') throw new ConfigError(`location=${o.location}: not part of this build yet; use memory`);
   if (o.seq !== 'memory') throw new ConfigError(`seq=${o.seq}: not part of this build yet; use memory`);
   if (o.bus !== 'memory') throw new ConfigError(`bus=${o.bus}: not part of this build yet; use memory`);
-  if (o.transport !== 'inproc') throw new ConfigError(`transport=${o.transport}: not part of this build yet; use inproc`);
-  if (o.role !== 'all') throw new ConfigError(`role=${o.role}: separate roles need the tcp transport and shared backends, not part of this build yet; use role=all`);
   return {
     store,
     location: new MemoryLocation(),
@@ -67,6 +74,43 @@ function chooseBackends(o: Options, store: Store, log: Logger): Backends {
     bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
   };
 }
+
+/** The configured store, migrated (its data directory created when it has one). */
+export async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
+  mkdirSync(o.data_dir, { recursive: true });
+  const store = chooseStore(o, extra);
+  await store.migrate();
+  return store;
+}
+
+/** Every backend the options name, the store migrated; the caller closes them (closeBackends). */
+export async function createBackends(o: Options, extra: BackendExtras = {}): Promise<Backends> {
+  const log = extra.log ?? pino({ enabled: false });
+  const store = await createStore(o, extra);
+  try {
+    return chooseBackends(o, store, log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** Close what createBackends opened, the store last. */
+export async function closeBackends(b: Backends): Promise<void> {
+  await b.bus.close();
+  await b.location.close();
+  await b.seq.close();
+  await b.store.close();
+}
+
+/** Roles and the transport: only what this build can run in one process. */
+function checkTopology(o: Options): void {
+  if (o.transport !== 'inproc') throw new ConfigError(`transport=${o.transport}: not part of this build yet; use inproc`);
+  if (o.role !== 'all') throw new ConfigError(`role=${o.role}: separate roles need the tcp transport and shared backends, not part of this build yet; use role=all`);
+}
+
+/** How often the link heartbeats to dispatch (which refreshes its location entries). */
+const LINK_HEARTBEAT_MS = 5000;
 
 function defaultWebDir(): string {
   // packages/server/{src,dist}/platform → packages/web/dist
@@ -78,23 +122,20 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   const options: Options = {
     ...given,
     data_dir: resolve(given.data_dir),
-    sqlite_path: given.sqlite_path && resolve(given.sqlite_path),
+    sqlite_path: given.sqlite_path && given.sqlite_path !== ':memory:' ? resolve(given.sqlite_path) : given.sqlite_path,
     web_dir: given.web_dir && resolve(given.web_dir),
   };
   const clock = extra.clock ?? systemClock;
   const log = extra.log ?? pino({ level: options.log_level });
   const metrics = new Metrics();
-  mkdirSync(options.data_dir, { recursive: true });
-
-  const store = chooseStore(options);
-  await store.migrate();
-  const backends = chooseBackends(options, store, log);
+  checkTopology(options);
+  const backends = await createBackends(options, { clock, log });
 
   const keys = await loadOrCreateSigningKeys(join(options.data_dir, 'keys'));
   const issuer = new TokenIssuer({ keys, ttlSec: options.token_ttl_sec, now: clock });
   const verifier = new TokenVerifier(keys.publicJwks, { now: clock });
 
-  const transport = new InProcTransport({ onHandlerError: (err) => log.error({ err }, 'transport handler failed') });
+  const transport = new InProcTransport({ onHandlerError: (err) => log.error({ err }, 'transport handler failed'), linkHeartbeatMs: LINK_HEARTBEAT_MS });
   const core = createCore({
     backends, transport: transport.dispatchSide, tokens: issuer,
     passwords: { hash: hashPassword, verify: verifyPassword },
@@ -117,9 +158,10 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   });
 
   const linkId = options.link_id || `link-${randomBytes(4).toString('hex')}`;
+  const linkSide = transport.linkSide(linkId);
   const link = new LinkServer({
     linkId,
-    transport: transport.linkSide(linkId),
+    transport: linkSide,
     verifier,
     maxFrameBytes: options.max_frame_bytes,
     heartbeatMs: options.heartbeat_ms,
@@ -147,14 +189,13 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       // Order matters: stop taking frames, let acks of what was accepted go out, then close sockets and the store.
       await core.dispatcher.drain();
       await core.committer.flush();
+      await core.publisher.flush();
       await link.close();
       await api.close();
+      await linkSide.close();
       await transport.dispatchSide.close();
       await webhooks.stop();
-      await backends.bus.close();
-      await backends.location.close();
-      await backends.seq.close();
-      await store.close();
+      await closeBackends(backends);
     },
   };
 }

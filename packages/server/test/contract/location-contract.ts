@@ -66,6 +66,19 @@ export function runLocationContract(name: string, make: () => Promise<{ location
         await cleanup();
       }
     });
+
+    it('re-registering the same conn id (a session re-opened on another dispatcher) refreshes it: no self-kick, not first', async () => {
+      const { location, cleanup } = await make();
+      try {
+        assert.equal((await location.register(conn('r1', 'rc1', 'web', 'L1'), 'one_total')).first, true);
+        const again = await location.register(conn('r1', 'rc1', 'web', 'L1'), 'one_total');
+        assert.deepEqual(again.kicked, []);
+        assert.equal(again.first, false);
+        assert.deepEqual((await location.lookup(app, ['r1'])).map((c) => c.conn_id), ['rc1']);
+      } finally {
+        await cleanup();
+      }
+    });
   });
 }
 
