@@ -9,6 +9,13 @@ import { createCore, type Backends, type Core } from './core.js';
 import { Metrics } from './metrics.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { MemoryEventBus } from './bus/memory-event-bus.js';
+import { NatsEventBus } from './bus/nats-event-bus.js';
+import type { EventBus } from './bus/event-bus.js';
+import type { Location } from './location/location.js';
+import { RedisLocation } from './location/redis-location.js';
+import type { SeqAllocator, SeqReserve } from './seq/seq-allocator.js';
+import { RedisSeqAllocator } from './seq/redis-seq-allocator.js';
+import { openRedis } from './redis/redis-client.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -61,18 +68,50 @@ function chooseStore(o: Options, extra: BackendExtras = {}): Store {
   }
 }
 
-function chooseBackends(o: Options, store: Store, log: Logger): Backends {
-  if (o.location !== 'memory') throw new ConfigError(`location=${o.location}: not part of this build yet; use memory`);
-  if (o.seq !== 'memory') throw new ConfigError(`seq=${o.seq}: not part of this build yet; use memory`);
-  if (o.bus !== 'memory') throw new ConfigError(`bus=${o.bus}: not part of this build yet; use memory`);
-  return {
-    store,
-    location: new MemoryLocation(),
-    seq: new MemorySeqAllocator((app, conv, size) => store.reserveSeqBlock(app, conv, size), {
-      release: (blocks) => store.releaseSeqBlocks(blocks),
-    }),
-    bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
-  };
+async function chooseBackends(o: Options, store: Store, log: Logger): Promise<Backends> {
+  const location = await chooseLocation(o);
+  const seq = await chooseSeq(o, store).catch(async (err) => {
+    await location.close();
+    throw err;
+  });
+  const bus = await chooseBus(o, log).catch(async (err) => {
+    await location.close();
+    await seq.close();
+    throw err;
+  });
+  return { store, location, seq, bus };
+}
+
+/** location, seq and bus: the embedded default or the engine (cluster issue), each switch exhaustive. */
+async function chooseLocation(o: Options): Promise<Location> {
+  switch (o.location) {
+    case 'memory':
+      return new MemoryLocation();
+    case 'redis':
+      return new RedisLocation(await openRedis(o.redis_url), { prefix: o.redis_prefix, closeClient: true });
+  }
+}
+
+async function chooseSeq(o: Options, store: Store): Promise<SeqAllocator> {
+  const reserve: SeqReserve = (app, conv, size) => store.reserveSeqBlock(app, conv, size);
+  switch (o.seq) {
+    case 'memory':
+      return new MemorySeqAllocator(reserve, { release: (blocks) => store.releaseSeqBlocks(blocks) });
+    case 'redis':
+      return new RedisSeqAllocator(await openRedis(o.redis_url), reserve, { prefix: o.redis_prefix, closeClient: true });
+  }
+}
+
+async function chooseBus(o: Options, log: Logger): Promise<EventBus> {
+  switch (o.bus) {
+    case 'memory':
+      return new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed'));
+    case 'nats':
+      return NatsEventBus.connect(o.nats_url, {
+        stream: o.nats_stream, subjectPrefix: o.nats_subject_prefix,
+        onHandlerError: (err, event, final) => log.warn({ err, event: event?.type, final }, 'event subscriber failed'),
+      });
+  }
 }
 
 /** The configured store, migrated (its data directory created when it has one). */
@@ -88,7 +127,7 @@ export async function createBackends(o: Options, extra: BackendExtras = {}): Pro
   const log = extra.log ?? pino({ enabled: false });
   const store = await createStore(o, extra);
   try {
-    return chooseBackends(o, store, log);
+    return await chooseBackends(o, store, log);
   } catch (err) {
     await store.close();
     throw err;

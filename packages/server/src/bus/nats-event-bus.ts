@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
   AckPolicy, DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager, RetentionPolicy, StorageType,
   type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg,
@@ -67,6 +67,7 @@ const GROUP = /^[A-Za-z0-9_-]{1,64}$/;
 export class NatsEventBus implements EventBus {
   private readonly subs = new Set<ConsumerMessages>();
   private closed = false;
+  private ownConnection: NatsConnection | undefined;
 
   private constructor(
     private readonly js: JetStreamClient,
@@ -75,6 +76,19 @@ export class NatsEventBus implements EventBus {
     private readonly prefix: string,
     private readonly o: Required<Omit<NatsEventBusOptions, 'stream' | 'subjectPrefix' | 'onHandlerError'>> & Pick<NatsEventBusOptions, 'onHandlerError'>,
   ) {}
+
+  /** Connects to `url` and starts; `close` then closes the connection too (the composition root's way). */
+  static async connect(url: string, options: NatsEventBusOptions = {}): Promise<NatsEventBus> {
+    const nc = await connect({ servers: url, name: 'parley' });
+    try {
+      const bus = await NatsEventBus.start(nc, options);
+      bus.ownConnection = nc;
+      return bus;
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
 
   /** Creates the stream if it does not exist (an existing one is used as configured). `nc` is owned by the caller. */
   static async start(nc: NatsConnection, options: NatsEventBusOptions = {}): Promise<NatsEventBus> {
@@ -174,6 +188,8 @@ export class NatsEventBus implements EventBus {
     this.closed = true;
     for (const m of this.subs) m.stop();
     this.subs.clear();
+    // drain: publishes and acks in flight reach the server before the connection closes
+    if (this.ownConnection) await this.ownConnection.drain().catch(() => this.ownConnection?.close());
   }
 }
 

@@ -38,6 +38,8 @@ export interface RedisLocationOptions {
   linkTtlMs?: number;
   /** how long the per-link index outlives the link's last heartbeat (default 1 h) */
   retainMs?: number;
+  /** `close` also closes the client (the composition root hands over a connection of its own) */
+  closeClient?: boolean;
 }
 
 /** Shared by the scripts: is entry `e` (decoded) live? Memoised per link within one call. */
@@ -144,8 +146,8 @@ export class RedisLocation implements Location {
   private readonly unregisterScript: RedisScript;
   private readonly lookupScript: RedisScript;
 
-  /** `redis` is owned by the caller (closed by it, not by `close`). */
-  constructor(private readonly redis: Redis, options: RedisLocationOptions) {
+  /** `redis` stays the caller's unless `closeClient`. */
+  constructor(private readonly redis: Redis, private readonly options: RedisLocationOptions) {
     this.prefix = options.prefix;
     this.linkTtlMs = options.linkTtlMs ?? 15_000;
     this.retainMs = Math.max(options.retainMs ?? 3_600_000, this.linkTtlMs);
@@ -230,7 +232,9 @@ export class RedisLocation implements Location {
       .exec();
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    if (this.options.closeClient) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
 }
 
 function toRef(appId: string, userId: string, connId: string, raw: string): ConnRef {

@@ -36,6 +36,8 @@ export interface RedisSeqAllocatorOptions {
   blockSize?: number;
   /** a conversation's block is dropped from Redis after this long without allocations (default 24 h) */
   idleTtlMs?: number;
+  /** `close` also closes the client (the composition root hands over a connection of its own) */
+  closeClient?: boolean;
 }
 
 /**
@@ -86,8 +88,8 @@ export class RedisSeqAllocator implements SeqAllocator {
   /** reservations in flight, by conversation and epoch: concurrent misses in this process share one */
   private readonly reserving = new Map<string, Promise<Block>>();
 
-  /** `redis` is owned by the caller. */
-  constructor(redis: Redis, private readonly reserve: SeqReserve, options: RedisSeqAllocatorOptions) {
+  /** `redis` stays the caller's unless `closeClient`. */
+  constructor(private readonly redis: Redis, private readonly reserve: SeqReserve, private readonly options: RedisSeqAllocatorOptions) {
     this.prefix = options.prefix;
     this.blockSize = options.blockSize ?? 128;
     this.idleTtlMs = options.idleTtlMs ?? 86_400_000;
@@ -131,5 +133,11 @@ export class RedisSeqAllocator implements SeqAllocator {
     return p;
   }
 
-  async close(): Promise<void> {}
+  /**
+   * Nothing to give back: the block lives in Redis and other allocators go on
+   * using it (unlike MemorySeqAllocator, no release of the unused tail).
+   */
+  async close(): Promise<void> {
+    if (this.options.closeClient) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
 }
