@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { runLocationContract, runSharedLocationContract } from './contract/location-contract.js';
 import { fakeReserve, runSeqContract, runSharedSeqContract } from './contract/seq-contract.js';
 import type { SeqReserve } from '../src/seq/seq-allocator.js';
+import type { ConnRef } from '../src/location/location.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { RedisLocation } from '../src/location/redis-location.js';
 import { RedisSeqAllocator } from '../src/seq/redis-seq-allocator.js';
@@ -57,6 +58,46 @@ runSharedSeqContract('redis, small blocks', async (reserve) => {
   const a = new RedisSeqAllocator(ra, reserve, { prefix, blockSize: 7 });
   const b = new RedisSeqAllocator(rb, reserve, { prefix, blockSize: 7 });
   return { a, b, cleanup: async () => { await deleteKeys(ra, prefix); await Promise.all([ra.quit(), rb.quit()]); } };
+});
+
+describe('RedisLocation when Redis loses its data (private redis-server)', () => {
+  it('a heartbeat writes back the connections its instance registered; unregistered ones stay gone', async () => {
+    const server = await OwnRedisServer.start();
+    const ra = connectRedis(server.url);
+    const rb = connectRedis(server.url);
+    try {
+      const a = new RedisLocation(ra, { prefix: 'l:' });
+      const b = new RedisLocation(rb, { prefix: 'l:' });
+      const ref = (user: string, conn: string, link: string): ConnRef =>
+        ({ app_id: 'app', user_id: user, conn_id: conn, link_id: link, boot_id: `${link}-boot`, platform: 'web', connected_at: 1 });
+      await a.register(ref('u1', 'c1', 'L1'), 'one_per_platform');
+      await a.register(ref('u2', 'c2', 'L1'), 'one_per_platform');
+      await a.register(ref('u4', 'c4', 'L1'), 'one_per_platform');
+      await b.register(ref('u4', 'c5', 'L2'), 'one_per_platform'); // kicks c4 across instances
+      await b.register(ref('u3', 'c3', 'L2'), 'one_per_platform');
+      await a.unregister('app', 'u2', 'c2');
+      await a.unregister('app', 'u4', 'c4'); // the link closed the kicked connection
+      const all = ['u1', 'u2', 'u3', 'u4'];
+      const ids = async () => (await a.lookup('app', all)).map((c) => c.conn_id).sort();
+      assert.deepEqual(await ids(), ['c1', 'c3', 'c5']);
+      await ra.flushall();
+      assert.deepEqual(await ids(), []);
+      await a.heartbeat('L1');
+      assert.deepEqual(await ids(), ['c1'], 'L1\'s live connection is back, the unregistered and the kicked ones are not');
+      await b.heartbeat('L2');
+      assert.deepEqual(await ids(), ['c1', 'c3', 'c5']);
+      await a.heartbeat('L1');
+      await b.heartbeat('L1'); // b registered nothing on L1: nothing to write
+      assert.deepEqual(await ids(), ['c1', 'c3', 'c5']);
+      assert.deepEqual((await a.connectionsOfLink('L1')).map((c) => c.conn_id), ['c1']);
+      const again = await b.register(ref('u1', 'c6', 'L2'), 'one_per_platform');
+      assert.deepEqual(again.kicked.map((k) => k.conn_id), ['c1'], 'the login policy sees the restored connection');
+    } finally {
+      ra.disconnect();
+      rb.disconnect();
+      await server.stop();
+    }
+  });
 });
 
 describe('RedisSeqAllocator when Redis loses its data (private redis-server)', () => {

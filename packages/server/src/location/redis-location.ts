@@ -24,6 +24,14 @@ import { defineScript, type RedisScript } from '../redis/redis-script.js';
  * `linkconns:`/`linkboot:` TTL (`retainMs`), and a user hash holding only
  * dead entries is pruned at that user's next login or logout.
  *
+ * Repair after data loss: each instance remembers the connections it
+ * registered (its dispatcher's sessions) until they unregister or are
+ * kicked. When a heartbeat finds the link's `linkconns:` set gone while this
+ * instance holds connections of that link (FLUSHALL, a failover to an empty
+ * replica), it writes them back (without overwriting anything newer), so
+ * pushes resume within one heartbeat instead of at the clients' next
+ * reconnect.
+ *
  * Atomicity: `register` (login policy) and `unregister` are Lua scripts, so
  * two dispatchers logging the same user in at once both see each other.
  * Limits: one Redis primary (a replica or Sentinel for failover is fine), not
@@ -112,6 +120,23 @@ if left == 0 then return 1 end
 return 0
 `;
 
+/** KEYS: user hashes; ARGV: prefix, link, boot, linkTtlMs, retainMs, then app, user, conn, entry per KEY → number restored */
+const RESTORE_LUA = `
+local prefix, link, boot = ARGV[1], ARGV[2], ARGV[3]
+local ttl, retain = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('SET', prefix .. 'link:' .. link, '1', 'PX', ttl)
+if boot ~= '' then redis.call('SET', prefix .. 'linkboot:' .. link, boot, 'PX', retain, 'NX') end
+local set = prefix .. 'linkconns:' .. link
+local n = 0
+for k = 1, #KEYS do
+  local a = 5 + (k - 1) * 4
+  if redis.call('HSETNX', KEYS[k], ARGV[a + 3], ARGV[a + 4]) == 1 then n = n + 1 end
+  redis.call('SADD', set, cjson.encode({ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]}))
+end
+redis.call('PEXPIRE', set, retain)
+return n
+`;
+
 /** KEYS: user hashes; ARGV: prefix → {key index, cid, entry, ...} of live entries only */
 const LOOKUP_LUA = `${LIVE_LUA}
 local out = {}
@@ -145,6 +170,9 @@ export class RedisLocation implements Location {
   private readonly registerScript: RedisScript;
   private readonly unregisterScript: RedisScript;
   private readonly lookupScript: RedisScript;
+  private readonly restoreScript: RedisScript;
+  /** connections registered through this instance, by link, then `${app}\u0000${user}\u0000${conn}` (for repair) */
+  private readonly mine = new Map<string, Map<string, ConnRef>>();
 
   /** `redis` stays the caller's unless `closeClient`. */
   constructor(private readonly redis: Redis, private readonly options: RedisLocationOptions) {
@@ -154,6 +182,7 @@ export class RedisLocation implements Location {
     this.registerScript = defineScript(redis, 'parleyLocationRegister', 1, REGISTER_LUA);
     this.unregisterScript = defineScript(redis, 'parleyLocationUnregister', 1, UNREGISTER_LUA);
     this.lookupScript = defineScript(redis, 'parleyLocationLookup', undefined, LOOKUP_LUA);
+    this.restoreScript = defineScript(redis, 'parleyLocationRestore', undefined, RESTORE_LUA);
   }
 
   private userKey(appId: string, userId: string): string {
@@ -168,10 +197,22 @@ export class RedisLocation implements Location {
     )) as (number | string)[];
     const kicked: ConnRef[] = [];
     for (let i = 1; i < out.length; i += 2) kicked.push(toRef(conn.app_id, conn.user_id, out[i] as string, out[i + 1] as string));
+    for (const k of kicked) this.forget(k.link_id, k.app_id, k.user_id, k.conn_id);
+    let links = this.mine.get(conn.link_id);
+    if (!links) this.mine.set(conn.link_id, (links = new Map()));
+    links.set(`${conn.app_id}\u0000${conn.user_id}\u0000${conn.conn_id}`, { ...conn });
     return { kicked, first: out[0] === 1 };
   }
 
+  private forget(linkId: string, appId: string, userId: string, connId: string): void {
+    const links = this.mine.get(linkId);
+    if (!links) return;
+    links.delete(`${appId}\u0000${userId}\u0000${connId}`);
+    if (links.size === 0) this.mine.delete(linkId);
+  }
+
   async unregister(appId: string, userId: string, connId: string): Promise<boolean> {
+    for (const linkId of [...this.mine.keys()]) this.forget(linkId, appId, userId, connId);
     const none = await this.unregisterScript.run(this.userKey(appId, userId), this.prefix, appId, userId, connId);
     return none === 1;
   }
@@ -224,12 +265,31 @@ export class RedisLocation implements Location {
   }
 
   async heartbeat(linkId: string): Promise<void> {
-    await this.redis
+    const res = await this.redis
       .multi()
       .set(`${this.prefix}link:${linkId}`, '1', 'PX', this.linkTtlMs)
       .pexpire(`${this.prefix}linkboot:${linkId}`, this.retainMs)
       .pexpire(`${this.prefix}linkconns:${linkId}`, this.retainMs)
       .exec();
+    const setExisted = res?.[2]?.[1] === 1;
+    const held = this.mine.get(linkId);
+    if (!setExisted && held && held.size > 0) await this.restore(linkId, [...held.values()]);
+  }
+
+  /** Write back this instance's connections of a link whose entries Redis lost. */
+  private async restore(linkId: string, conns: ConnRef[]): Promise<void> {
+    const boot = [...conns].reverse().find((c) => c.boot_id)?.boot_id ?? ''; // the newest registration's life
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < conns.length; i += LOOKUP_CHUNK) {
+      const chunk = conns.slice(i, i + LOOKUP_CHUNK);
+      const args: (string | number)[] = [chunk.length, ...chunk.map((c) => this.userKey(c.app_id, c.user_id)), this.prefix, linkId, boot, this.linkTtlMs, this.retainMs];
+      for (const c of chunk) {
+        const entry: Entry = { l: c.link_id, b: c.boot_id ?? '', p: c.platform, t: c.connected_at };
+        args.push(c.app_id, c.user_id, c.conn_id, JSON.stringify(entry));
+      }
+      this.restoreScript.queue(pipeline, ...args);
+    }
+    for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
   }
 
   async close(): Promise<void> {
