@@ -6,6 +6,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { runBusContract, runGroupBusContract } from './contract/bus-contract.js';
 import { NatsEventBus, type NatsEventBusOptions } from '../src/bus/nats-event-bus.js';
 import type { ParleyEvent } from '../src/bus/event-bus.js';
+import { OwnNatsServer } from './helpers/nats-engine.js';
 
 // The NATS JetStream event bus against the bus contract, on the machine's NATS with a
 // random stream name and subject prefix per test (the stream is deleted afterwards).
@@ -134,6 +135,36 @@ describe('NatsEventBus: what a durable stream adds', () => {
       assert.deepEqual(reports.filter((r) => r.id === 'always').map((r) => r.final), [false, false, true]);
     } finally {
       await s.cleanup();
+    }
+  });
+});
+
+describe('NatsEventBus across a NATS restart (private nats-server)', () => {
+  it('the stream keeps every acked event and a group\'s consumer continues where it was', async () => {
+    const server = await OwnNatsServer.start();
+    // Unlimited reconnects with a short wait: the server comes back on the same port.
+    const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    try {
+      const bus = await NatsEventBus.start(nc, { stream: 'RESTART', subjectPrefix: 'restart' });
+      const got: string[] = [];
+      await bus.subscribe('app', (e) => void got.push(e.id), { group: 'hooks' });
+      for (let i = 0; i < 5; i++) await bus.publish(event('app', `before-${i}`, i));
+      await until('the first five', () => got.length >= 5);
+      await server.stop(); // kill -9
+      await server.start();
+      // Publishing fails while the client has not reconnected yet; a caller (the outbox) retries.
+      for (let i = 0; i < 5; i++) {
+        const e = event('app', `after-${i}`, i);
+        await until(`publish of ${e.id}`, () => bus.publish(e).then(() => true, () => false));
+      }
+      await until('the five after the restart', () => got.filter((id) => id.startsWith('after-')).length >= 5);
+      const jsm = await jetstreamManager(nc);
+      assert.equal((await jsm.streams.info('RESTART')).state.messages, 10, 'every acked event is in the stream, once');
+      assert.deepEqual([...new Set(got)].sort(), [...Array.from({ length: 5 }, (_, i) => `after-${i}`), ...Array.from({ length: 5 }, (_, i) => `before-${i}`)]);
+      await bus.close();
+    } finally {
+      await nc.close();
+      await server.destroy();
     }
   });
 });
