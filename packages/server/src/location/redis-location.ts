@@ -36,8 +36,9 @@ import { defineScript, type RedisScript } from '../redis/redis-script.js';
  * two dispatchers logging the same user in at once both see each other.
  * Limits: one Redis primary (a replica or Sentinel for failover is fine), not
  * Redis Cluster — the scripts read link keys that are not among their KEYS.
- * After a failover that lost recent writes, connections re-register when
- * their clients reconnect.
+ * A partial loss (a failover that lost recent writes but kept the link's set)
+ * is not detected: those connections are found again when their clients
+ * reconnect. The repair mirror costs one ConnRef per registered connection.
  */
 export interface RedisLocationOptions {
   /** key prefix, e.g. `parley:` (a random one per test run) */
