@@ -12,6 +12,7 @@ import { RedisControl } from '../src/control/redis-control.js';
 import { runControlContract } from './contract/control-contract.js';
 import { runRegistryContract } from './contract/registry-contract.js';
 import { RedisRegistry } from '../src/registry/redis-registry.js';
+import { FreezingProxy } from './helpers/freezing-proxy.js';
 import { OwnRedisServer, SHARED_REDIS_URL, connectRedis, deleteKeys, randomPrefix } from './helpers/redis-engine.js';
 
 // The Redis implementations of the seams against their contracts, on the machine's
@@ -229,6 +230,42 @@ runControlContract('redis pub/sub', async () => {
       await Promise.all([ra.quit(), rb.quit()]);
     },
   };
+});
+
+describe('RedisControl when its connection stalls without closing (a partition)', () => {
+  it('an unanswered PING drops the connection; the reconnect resets and delivery resumes', async () => {
+    const { hostname, port } = new URL(SHARED_REDIS_URL);
+    const proxy = await FreezingProxy.start(hostname, Number(port || 6379));
+    const prefix = randomPrefix('ctl-stall');
+    const ra = connectRedis(`redis://127.0.0.1:${proxy.port}`);
+    const rb = connectRedis();
+    const a = await RedisControl.start(ra, { prefix, pingMs: 200 });
+    const b = await RedisControl.start(rb, { prefix });
+    try {
+      const got: string[] = [];
+      let resets = 0;
+      a.subscribe((m) => void got.push(m.type));
+      a.onReset(() => void resets++);
+      await b.publish({ type: 'before' });
+      await pollUntil(() => got.includes('before'));
+      proxy.freeze(); // a's sockets stay open but nothing flows: a cannot tell by itself
+      await b.publish({ type: 'during' });
+      await pollUntil(() => resets >= 1);
+      // Subscribed again through a fresh connection: what b publishes now reaches a.
+      await pollUntil(async () => {
+        await b.publish({ type: 'after' });
+        await new Promise((r) => setTimeout(r, 50));
+        return got.includes('after');
+      });
+      assert.equal(resets, 1, 'one reset for one stalled connection');
+    } finally {
+      await a.close();
+      await b.close();
+      ra.disconnect();
+      await rb.quit();
+      await proxy.close();
+    }
+  });
 });
 
 describe('RedisControl when its connection is lost (private redis-server)', () => {

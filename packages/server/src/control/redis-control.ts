@@ -17,13 +17,17 @@ import type { Control, ControlHandler, ControlMessage } from './control.js';
  * delivered normally). Delivery to the publishing process itself goes
  * through Redis too, so it is never synchronous.
  *
- * Limits: a subscriber that stalls without its TCP connection closing is
- * only noticed by the OS keep-alive.
+ * A connection that stalls without closing (a partition, a half-open TCP
+ * connection) would lose messages silently, so the subscriber connection
+ * is probed with PING every `pingMs`; a PING unanswered for `pingMs` drops
+ * the connection, and the reconnect resets as above.
  */
 export interface RedisControlOptions {
   prefix: string;
   /** a handler that throws is reported here; other handlers still run */
   onHandlerError?: (err: unknown, msg: ControlMessage) => void;
+  /** probe period and timeout of the subscriber connection (default 3000) */
+  pingMs?: number;
 }
 
 export class RedisControl implements Control {
@@ -31,6 +35,8 @@ export class RedisControl implements Control {
   private readonly resetHandlers = new Set<() => void>();
   private readonly channel: string;
   private closed = false;
+  private probe: NodeJS.Timeout | undefined;
+  private probing = false;
 
   private constructor(
     private readonly redis: Redis,
@@ -57,7 +63,27 @@ export class RedisControl implements Control {
     await sub.connect();
     await sub.subscribe(control.channel);
     sub.on('ready', () => void control.resubscribed());
+    const pingMs = options.pingMs ?? 3000;
+    control.probe = setInterval(() => void control.probeOnce(pingMs), pingMs);
+    control.probe.unref();
     return control;
+  }
+
+  /** A PING that stays unanswered means the connection is dead without knowing it: drop it and reconnect. */
+  private async probeOnce(timeoutMs: number): Promise<void> {
+    if (this.closed || this.probing || this.sub.status !== 'ready') return;
+    this.probing = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answered = await Promise.race([
+        this.sub.ping().then(() => true, () => true), // an error is an answer: the connection is alive or already closing
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+      ]);
+      if (!answered && !this.closed) this.sub.disconnect(true);
+    } finally {
+      clearTimeout(timer);
+      this.probing = false;
+    }
   }
 
   private async resubscribed(): Promise<void> {
@@ -112,6 +138,7 @@ export class RedisControl implements Control {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.probe);
     this.handlers.clear();
     this.resetHandlers.clear();
     this.sub.disconnect();
