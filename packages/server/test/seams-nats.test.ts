@@ -111,6 +111,30 @@ describe('NatsEventBus: what a durable stream adds', () => {
     }
   });
 
+  it('a handler slower than the ack wait keeps its event: it is not redelivered meanwhile', async () => {
+    const s = await testStream();
+    try {
+      const bus = await s.bus({ ackWaitMs: 2000 }); // progress every second: a margin for a loaded machine
+      const calls: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      await bus.subscribe('app4', async (e) => {
+        calls.push(e.id);
+        if (e.id === 'slow') await held;
+      }, { group: 'slow' });
+      await bus.publish(event('app4', 'slow'));
+      await until('the slow event', () => calls.includes('slow'));
+      // More than two ack waits pass while the handler works.
+      await new Promise((r) => setTimeout(r, 5000));
+      release();
+      await bus.publish(event('app4', 'next'));
+      await until('the next event', () => calls.includes('next'));
+      assert.deepEqual(calls, ['slow', 'next'], 'delivered once');
+    } finally {
+      await s.cleanup();
+    }
+  });
+
   it('a failing handler gets the event again, up to maxDeliver deliveries, then it is reported and dropped', async () => {
     const s = await testStream();
     try {

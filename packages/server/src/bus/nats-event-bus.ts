@@ -33,7 +33,9 @@ import type { EventBus, EventHandler, ParleyEvent, SubscribeOptions } from './ev
  * - A handler that throws or rejects gets the event again after
  *   `retryDelayMs` × attempt, up to `maxDeliver` deliveries in all; then the
  *   event is terminated and reported (never an endless loop). A process that
- *   dies mid-handler leaves the event to be redelivered after `ackWaitMs`.
+ *   dies mid-handler leaves the event to be redelivered after `ackWaitMs`;
+ *   a live but slow handler keeps its event (progress is reported every
+ *   ackWaitMs / 2).
  *   One subscription handles its events one at a time, in stream order
  *   (redeliveries come later, out of order).
  * Limits: app ids must be protocol ids ([A-Za-z0-9_.-]).
@@ -170,6 +172,8 @@ export class NatsEventBus implements EventBus {
 
   private async handle(m: JsMsg, handler: EventHandler): Promise<void> {
     let event: ParleyEvent | undefined;
+    // A slow handler (a webhook with retries) tells the server it is still working, so the event is not redelivered meanwhile.
+    const working = setInterval(() => m.working(), Math.max(100, Math.floor(this.o.ackWaitMs / 2)));
     try {
       event = m.json<ParleyEvent>();
       await handler(event);
@@ -180,6 +184,8 @@ export class NatsEventBus implements EventBus {
       if (final) m.term(event === undefined ? 'not a parley event' : 'handler failed on every delivery');
       else m.nak(this.o.retryDelayMs * attempt);
       this.o.onHandlerError?.(err, event, final);
+    } finally {
+      clearInterval(working);
     }
   }
 
