@@ -9,6 +9,7 @@ import { createCore, type Backends, type Core } from './core.js';
 import { Metrics } from './metrics.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { MemoryEventBus } from './bus/memory-event-bus.js';
+import { MemoryControl } from './control/memory-control.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -72,6 +73,7 @@ function chooseBackends(o: Options, store: Store, log: Logger): Backends {
       release: (blocks) => store.releaseSeqBlocks(blocks),
     }),
     bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
+    control: new MemoryControl(),
   };
 }
 
@@ -100,6 +102,7 @@ export async function closeBackends(b: Backends): Promise<void> {
   await b.bus.close();
   await b.location.close();
   await b.seq.close();
+  await b.control.close();
   await b.store.close();
 }
 
@@ -195,6 +198,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await linkSide.close();
       await transport.dispatchSide.close();
       await webhooks.stop();
+      core.plane.close();
       await closeBackends(backends);
     },
   };
