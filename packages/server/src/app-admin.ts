@@ -1,6 +1,8 @@
 import type { Options } from './config/options.js';
 import { ConfigError } from './config/load-options.js';
 import { createStore } from './platform.js';
+import { ControlPlane } from './control/control-plane.js';
+import { MemoryControl } from './control/memory-control.js';
 import { AppService } from './services/app-service.js';
 import { systemClock } from './services/clock.js';
 
@@ -13,7 +15,8 @@ import { systemClock } from './services/clock.js';
 export async function appCommand(args: string[], options: Options, out: NodeJS.WritableStream): Promise<void> {
   const store = await createStore(options);
   try {
-    const apps = new AppService(store, systemClock);
+    // Offline tool: nothing else in this process caches apps (a running server reads new apps on first use).
+    const apps = new AppService(store, systemClock, new ControlPlane(new MemoryControl()));
     const [sub, id, ...nameParts] = args;
     if (sub === 'create' && id && /^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
       if (await store.getApp(id)) throw new ConfigError(`app ${id} already exists`);

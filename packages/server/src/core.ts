@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { EventBus } from './bus/event-bus.js';
 import { AfterCommit } from './dispatch/after-commit.js';
+import type { Control } from './control/control.js';
+import { ControlPlane } from './control/control-plane.js';
 import { ClientOps } from './dispatch/client-ops.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { EventPublisher } from './dispatch/event-publisher.js';
@@ -29,6 +31,8 @@ export interface Backends {
   location: Location;
   seq: SeqAllocator;
   bus: EventBus;
+  /** cluster-wide cache invalidations (each process its own instance on the shared plane) */
+  control: Control;
 }
 
 export interface CoreOptions {
@@ -43,6 +47,8 @@ export interface CoreOptions {
  */
 export interface Core {
   backends: Backends;
+  /** the typed front of `backends.control` every cache of this core goes through */
+  plane: ControlPlane;
   apps: AppService;
   users: UserService;
   relations: RelationService;
@@ -71,12 +77,18 @@ export function createCore(args: {
   metrics?: Metrics;
 }): Core {
   const { backends, transport, clock, log, metrics, options } = args;
-  const { store, location, seq, bus } = backends;
-  const apps = new AppService(store, clock);
-  const users = new UserService(store, apps, args.tokens, args.passwords, clock);
-  const relations = new RelationService(store, clock);
-  const membership = new Membership(store);
-  const single = new SingleChatService(store, apps, relations, membership, clock);
+  const { store, location, seq, bus, control } = backends;
+  const plane = new ControlPlane(control, {
+    onError: (err, stage, type) => {
+      metrics?.controlErrors.inc({ stage });
+      log.warn({ err, stage, type }, 'control plane message failed');
+    },
+  });
+  const apps = new AppService(store, clock, plane);
+  const users = new UserService(store, apps, args.tokens, args.passwords, clock, plane);
+  const relations = new RelationService(store, clock, plane);
+  const membership = new Membership(store, plane);
+  const single = new SingleChatService(store, apps, relations, membership, clock, plane);
   const pusher = new Pusher(transport, location);
   const publisher = new EventPublisher(bus, log, metrics);
   const afterCommit = new AfterCommit({ location, pusher, publisher, log, metrics });
@@ -93,11 +105,11 @@ export function createCore(args: {
       return groups;
     },
   });
-  groups = new GroupChatService(store, apps, membership, pipeline, clock, seq);
+  groups = new GroupChatService(store, apps, membership, pipeline, clock, seq, plane);
   const box = new MessageBox(store, apps, membership, pipeline, clock);
-  const notifications = new NotificationService(store, membership, pipeline, clock);
-  const presence = new PresenceHub(location, pusher);
+  const notifications = new NotificationService(store, membership, pipeline, clock, plane);
+  const presence = new PresenceHub(location, pusher, plane);
   const ops = new ClientOps({ apps, users, box, membership, presence, pusher, location });
   const dispatcher = new Dispatcher({ transport, pipeline, ops, presence, pusher, location, apps, users, publisher, clock, log, metrics });
-  return { backends, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, publisher, ops, presence, dispatcher };
+  return { backends, plane, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, publisher, ops, presence, dispatcher };
 }

@@ -33,6 +33,7 @@ export class Metrics {
   readonly seqConflicts = new Counter({
     name: 'parley_seq_conflicts_total', help: 'messages re-sequenced because their seq was already taken', registers: [this.registry],
   });
+  readonly controlErrors = new Counter({ name: 'parley_control_errors_total', help: 'control plane publishes or handlers that failed', labelNames: ['stage'], registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'parley_http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

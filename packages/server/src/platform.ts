@@ -16,6 +16,9 @@ import { RedisLocation } from './location/redis-location.js';
 import type { SeqAllocator, SeqReserve } from './seq/seq-allocator.js';
 import { RedisSeqAllocator } from './seq/redis-seq-allocator.js';
 import { openRedis } from './redis/redis-client.js';
+import { MemoryControl } from './control/memory-control.js';
+import type { Control } from './control/control.js';
+import { RedisControl } from './control/redis-control.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -69,20 +72,26 @@ function chooseStore(o: Options, extra: BackendExtras = {}): Store {
 }
 
 async function chooseBackends(o: Options, store: Store, log: Logger): Promise<Backends> {
-  const location = await chooseLocation(o);
-  const seq = await chooseSeq(o, store).catch(async (err) => {
-    await location.close();
+  // Engines connect as they are chosen: one that fails closes those already open.
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const open = async <T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> => {
+    const b = await p;
+    opened.push(b);
+    return b;
+  };
+  try {
+    const location = await open(chooseLocation(o));
+    const seq = await open(chooseSeq(o, store));
+    const bus = await open(chooseBus(o, log));
+    const control = await open(chooseControl(o, log));
+    return { store, location, seq, bus, control };
+  } catch (err) {
+    for (const b of opened.reverse()) await b.close().catch(() => {});
     throw err;
-  });
-  const bus = await chooseBus(o, log).catch(async (err) => {
-    await location.close();
-    await seq.close();
-    throw err;
-  });
-  return { store, location, seq, bus };
+  }
 }
 
-/** location, seq and bus: the embedded default or the engine (cluster issue), each switch exhaustive. */
+/** location, seq, bus and control: the embedded default or the engine (cluster issue), each switch exhaustive. */
 async function chooseLocation(o: Options): Promise<Location> {
   switch (o.location) {
     case 'memory':
@@ -114,6 +123,18 @@ async function chooseBus(o: Options, log: Logger): Promise<EventBus> {
   }
 }
 
+async function chooseControl(o: Options, log: Logger): Promise<Control> {
+  switch (o.control) {
+    case 'memory':
+      return new MemoryControl();
+    case 'redis':
+      return RedisControl.start(await openRedis(o.redis_url), {
+        prefix: o.redis_prefix, closeClient: true,
+        onHandlerError: (err, msg) => log.warn({ err, type: msg.type }, 'control handler failed'),
+      });
+  }
+}
+
 /** The configured store, migrated (its data directory created when it has one). */
 export async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
   mkdirSync(o.data_dir, { recursive: true });
@@ -139,6 +160,7 @@ export async function closeBackends(b: Backends): Promise<void> {
   await b.bus.close();
   await b.location.close();
   await b.seq.close();
+  await b.control.close();
   await b.store.close();
 }
 
@@ -234,6 +256,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await linkSide.close();
       await transport.dispatchSide.close();
       await webhooks.stop();
+      core.plane.close();
       await closeBackends(backends);
     },
   };

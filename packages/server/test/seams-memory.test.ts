@@ -3,14 +3,16 @@ import { describe, it } from 'node:test';
 import { runLocationContract } from './contract/location-contract.js';
 import { runSeqContract } from './contract/seq-contract.js';
 import { runBusContract, runGroupBusContract } from './contract/bus-contract.js';
+import { runControlContract } from './contract/control-contract.js';
 import { MemoryLocation } from '../src/location/memory-location.js';
 import { MemorySeqAllocator } from '../src/seq/memory-seq-allocator.js';
 import { MemoryEventBus } from '../src/bus/memory-event-bus.js';
 import { runRegistryContract } from './contract/registry-contract.js';
 import { MemoryRegistry, MemoryRegistryHub } from '../src/registry/memory-registry.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { MemoryControl, MemoryControlHub } from '../src/control/memory-control.js';
 
-// The embedded implementations of the location, seq and bus seams against their contracts.
+// The embedded implementations of the location, seq, bus and control seams against their contracts.
 runLocationContract('memory', async () => {
   const location = new MemoryLocation();
   return { location, cleanup: () => location.close() };
@@ -70,4 +72,18 @@ describe('MemorySeqAllocator over the SQLite mark', () => {
       await store.close();
     }
   });
+});
+
+runControlContract('memory', async () => {
+  const hub = new MemoryControlHub();
+  const a = hub.instance();
+  const b = hub.instance();
+  return {
+    a, b,
+    loseSubscription: async (which) => (which as MemoryControl).simulateReset(),
+    cleanup: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
 });

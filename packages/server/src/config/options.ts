@@ -21,6 +21,7 @@ export const OptionsSchema = Type.Object({
   location: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'location/presence backend'),
   seq: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'sequence allocator backend'),
   bus: opt(Type.Union([Type.Literal('memory'), Type.Literal('nats')], { default: 'memory' }), 'event bus backend'),
+  control: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'control plane backend (cache invalidations, revocations, kicks across processes)'),
   transport: opt(Type.Union([Type.Literal('inproc'), Type.Literal('tcp')], { default: 'inproc' }), 'link ↔ dispatch transport'),
   commit_window_ms: opt(Type.Number({ minimum: 0, maximum: 100, default: 2 }), 'group commit: how long dispatch gathers messages into one transaction'),
   commit_max_batch: opt(Type.Integer({ minimum: 1, maximum: 10000, default: 512 }), 'group commit: most messages per transaction'),

@@ -28,6 +28,8 @@ export interface RedisControlOptions {
   onHandlerError?: (err: unknown, msg: ControlMessage) => void;
   /** probe period and timeout of the subscriber connection (default 3000) */
   pingMs?: number;
+  /** `close` also closes the publishing client (the composition root hands over a connection of its own) */
+  closeClient?: boolean;
 }
 
 export class RedisControl implements Control {
@@ -48,8 +50,8 @@ export class RedisControl implements Control {
 
   /**
    * Subscribes before it resolves, so a message published after `start`
-   * returns reaches this process. `redis` (owned by the caller) publishes;
-   * a duplicate of it subscribes.
+   * returns reaches this process. `redis` publishes (it stays the caller's
+   * unless `closeClient`); a duplicate of it, owned here, subscribes.
    */
   static async start(redis: Redis, options: RedisControlOptions): Promise<RedisControl> {
     // Resubscription is done here, not by ioredis, so a reset is announced only once the subscription is back.
@@ -142,5 +144,6 @@ export class RedisControl implements Control {
     this.handlers.clear();
     this.resetHandlers.clear();
     this.sub.disconnect();
+    if (this.options.closeClient) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -80,7 +80,7 @@ export class Dispatcher {
   private async open(s: SessionInfo): Promise<boolean> {
     const { d } = this;
     try {
-      if (await d.users.isRevoked(s.app_id, s.user_id, s.token_iat)) {
+      if (await d.users.isRevoked(s.app_id, s.user_id, s.token_iat, { fresh: true })) {
         d.pusher.kick(s, JSON.stringify({ op: 'kicked', reason: 'revoked' } satisfies KickedPush));
         return false;
       }

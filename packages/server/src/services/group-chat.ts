@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { groupConvId, ParleyError, type GroupInfo, type GroupMember, type MemberRole, type NoticeContent } from '@parley/protocol';
+import { LoadingCache } from '../cache/loading-cache.js';
+import type { ControlPlane } from '../control/control-plane.js';
 import type { SeqAllocator } from '../seq/seq-allocator.js';
 import { StoreError, type AddGroupMembersResult, type GroupRow, type MemberRow, type Store } from '../store/store.js';
 import type { AppService } from './app-service.js';
@@ -16,9 +18,13 @@ const actorId = (a: Actor) => ('user' in a ? a.user : SYSTEM);
  * Group chat: groups, their members and roles, mutes, notice; every change is
  * also a system notice in the group's timeline, written through the same
  * path as messages so it has a seq and reaches every member.
+ *
+ * Group rows are cached (bounded); a change to one (name, owner, mute-all,
+ * dismissed) drops it in every process (`group.changed` on the control
+ * plane), and member lists go through `Membership`, which does the same.
  */
 export class GroupChatService {
-  private readonly groups = new Map<string, GroupRow>();
+  private readonly groups: LoadingCache<string, GroupRow>;
 
   constructor(
     private readonly store: Store,
@@ -27,7 +33,13 @@ export class GroupChatService {
     private readonly notices: NoticeWriter,
     private readonly clock: Clock,
     private readonly seq: SeqAllocator,
-  ) {}
+    private readonly control: ControlPlane,
+    opts: { maxEntries?: number } = {},
+  ) {
+    this.groups = new LoadingCache(opts.maxEntries ?? 20000);
+    control.on('group.changed', (m) => this.groups.invalidate(this.key(m.app_id, m.group_id)));
+    control.onReset(() => this.groups.clear());
+  }
 
   async create(appId: string, actor: Actor, input: { group_id?: string; name: string; avatar?: string; notice?: string; owner?: string; members: string[] }): Promise<GroupInfo> {
     const owner = 'user' in actor ? actor.user : input.owner;
@@ -137,14 +149,14 @@ export class GroupChatService {
       // Ownership transfer, one transaction: the old owner stays on as an admin.
       const r = await this.store.transferOwnership(appId, groupId, convId, g.owner, user);
       this.membership.invalidate(appId, convId);
+      // Refused or not, the cached row may be stale (what refused it may be a change this cache has not seen).
+      this.control.publish({ type: 'group.changed', app_id: appId, group_id: groupId });
       if (!r.ok) {
-        this.groups.delete(this.key(appId, groupId)); // what refused it may be a change this cache has not seen
         if (r.reason === 'not_member') throw new ParleyError('not_member', `${user} is not a member of group ${groupId}`);
         if (r.reason === 'dismissed') throw new ParleyError('group_dismissed');
         if (r.reason === 'not_found') throw new ParleyError('not_found', `group ${groupId} not found`);
         throw new ParleyError('conflict', 'the group changed owner meanwhile; reload it and retry');
       }
-      this.groups.set(this.key(appId, groupId), { ...g, owner: user });
     } else {
       await this.store.updateMember(appId, convId, user, { role });
       this.membership.invalidate(appId, convId);
@@ -190,13 +202,8 @@ export class GroupChatService {
   }
 
   private async group(appId: string, groupId: string): Promise<GroupRow> {
-    const k = this.key(appId, groupId);
-    let g = this.groups.get(k);
-    if (!g) {
-      const row = await this.store.getGroup(appId, groupId);
-      if (!row) throw new ParleyError('not_found', `group ${groupId} not found`);
-      this.groups.set(k, (g = row));
-    }
+    const g = await this.groups.get(this.key(appId, groupId), async () => (await this.store.getGroup(appId, groupId)) ?? undefined);
+    if (!g) throw new ParleyError('not_found', `group ${groupId} not found`);
     return g;
   }
 
@@ -208,7 +215,8 @@ export class GroupChatService {
 
   private async patch(appId: string, g: GroupRow, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
     await this.store.updateGroup(appId, g.group_id, patch);
-    this.groups.set(this.key(appId, g.group_id), { ...g, ...patch });
+    // Dropped, not merged: `g` may be older than a change another process made meanwhile.
+    this.control.publish({ type: 'group.changed', app_id: appId, group_id: g.group_id });
   }
 
   private async requireMember(appId: string, groupId: string, user: string): Promise<MemberRow> {

@@ -1,4 +1,6 @@
 import { ParleyError } from '@parley/protocol';
+import { LruSet } from '../cache/lru-cache.js';
+import type { ControlPlane } from '../control/control-plane.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from './clock.js';
 import { newMemberRow, type Membership } from './membership.js';
@@ -11,14 +13,20 @@ import type { NoticeWriter } from './notice-writer.js';
  * counts as unread, appears in the conversation list and reaches every device.
  */
 export class NotificationService {
-  private readonly ensured = new Set<string>();
+  /** notification conversations known to exist (bounded; per process, like single-chat.ts's) */
+  private readonly ensured: LruSet<string>;
 
   constructor(
     private readonly store: Store,
     private readonly membership: Membership,
     private readonly notices: NoticeWriter,
     private readonly clock: Clock,
-  ) {}
+    control: ControlPlane,
+    opts: { maxEntries?: number } = {},
+  ) {
+    this.ensured = new LruSet(opts.maxEntries ?? 100_000);
+    control.onReset(() => this.ensured.clear());
+  }
 
   async notify(appId: string, userIds: string[], text: string, data?: unknown): Promise<Array<{ user_id: string; conv_id: string; seq: number }>> {
     const users = [...new Set(userIds)];

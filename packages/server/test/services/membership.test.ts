@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { Membership } from '../../src/services/membership.js';
+import { ControlPlane } from '../../src/control/control-plane.js';
+import { MemoryControl } from '../../src/control/memory-control.js';
 import type { MemberRow } from '../../src/store/store.js';
 
 describe('membership cache', () => {
@@ -17,7 +19,7 @@ describe('membership cache', () => {
     const row = (user: string): MemberRow => ({ app_id: 'a', conv_id: 'g:x', user_id: user, role: 'member', join_seq: 0, read_seq: 0, muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: 1 });
     await store.ensureConversation('a', 'g:x', 'group', 1);
     await store.addMembers([row('u1'), row('u2')]);
-    const m = new Membership(store);
+    const m = new Membership(store, new ControlPlane(new MemoryControl()));
     const [first, second] = await Promise.all([m.members('a', 'g:x'), m.members('a', 'g:x')]);
     assert.equal(first, second, 'concurrent callers share one load');
     assert.equal(loads, 1);
