@@ -10,7 +10,7 @@ import { connectRedis, deleteKeys } from './helpers/redis-engine.js';
 
 /**
  * The composition root wires the engine backends (location=redis, seq=redis,
- * bus=nats): one platform on the machine's Redis and NATS, with a random key
+ * bus=nats, control=redis): one platform on the machine's Redis and NATS, with a random key
  * prefix and stream, cleaned up afterwards.
  */
 const NATS_URL = process.env.PARLEY_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -23,7 +23,7 @@ async function until(what: string, pred: () => boolean | Promise<boolean>, ms = 
   }
 }
 
-describe('platform on Redis and NATS (location=redis, seq=redis, bus=nats)', () => {
+describe('platform on Redis and NATS (location=redis, seq=redis, bus=nats, control=redis)', () => {
   const tag = randomBytes(5).toString('hex');
   const prefix = `parley-test:platform:${tag}:`;
   const stream = `PARLEY_TEST_${tag}`;
@@ -39,7 +39,7 @@ describe('platform on Redis and NATS (location=redis, seq=redis, bus=nats)', () 
 
   before(async () => {
     p = await startTestPlatform({
-      location: 'redis', seq: 'redis', bus: 'nats',
+      location: 'redis', seq: 'redis', bus: 'nats', control: 'redis',
       redis_prefix: prefix, nats_url: NATS_URL, nats_stream: stream, nats_subject_prefix: `parleytest_${tag}`,
     });
     tokens = await p.users('ann', 'ben');
@@ -89,5 +89,12 @@ describe('platform on Redis and NATS (location=redis, seq=redis, bus=nats)', () 
     assert.equal(kicked, 'replaced');
     const pres = await second.presence(['ann']);
     assert.ok(pres.users[0]!.platforms.includes('ios'));
+  });
+
+  it('the control plane runs on Redis pub/sub: subscribed, and a settings change applies', async () => {
+    const [, subscribers] = (await redis.pubsub('NUMSUB', `${prefix}control`)) as [string, number];
+    assert.equal(subscribers, 1, 'the platform\'s control subscriber is on the prefixed channel');
+    await p.admin('PATCH', '/v1/admin/settings', { recall_window_sec: 33 });
+    assert.equal((await p.admin('GET', '/v1/admin/settings')).recall_window_sec, 33);
   });
 });
