@@ -1,23 +1,19 @@
-import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { Options } from './config/options.js';
 import { ConfigError } from './config/load-options.js';
+import { createStore } from './platform.js';
 import { ControlPlane } from './control/control-plane.js';
 import { MemoryControl } from './control/memory-control.js';
 import { AppService } from './services/app-service.js';
 import { systemClock } from './services/clock.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
 
 /**
  * `parley app create <app_id> [name]` and `parley app list`: the platform
  * operator's way to add a business line. Works on the configured store
- * directly, so it runs beside (or without) a running server.
+ * directly (chosen by the composition root, like the server's), so it runs
+ * beside (or without) a running server.
  */
 export async function appCommand(args: string[], options: Options, out: NodeJS.WritableStream): Promise<void> {
-  if (options.store !== 'sqlite') throw new ConfigError('parley app: only store=sqlite is part of this build');
-  mkdirSync(options.data_dir, { recursive: true });
-  const store = new SqliteStore({ path: options.sqlite_path || join(options.data_dir, 'parley.db') });
-  await store.migrate();
+  const store = await createStore(options);
   try {
     // Offline tool: nothing else in this process caches apps (a running server reads new apps on first use).
     const apps = new AppService(store, systemClock, new ControlPlane(new MemoryControl()));

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { EventBus } from './bus/event-bus.js';
+import { AfterCommit } from './dispatch/after-commit.js';
 import type { Control } from './control/control.js';
 import { ControlPlane } from './control/control-plane.js';
 import { ClientOps } from './dispatch/client-ops.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { EventPublisher } from './dispatch/event-publisher.js';
 import { GroupCommitter } from './dispatch/group-commit.js';
 import { MessagePipeline } from './dispatch/message-pipeline.js';
 import { PresenceHub } from './dispatch/presence-hub.js';
@@ -57,6 +59,8 @@ export interface Core {
   notifications: NotificationService;
   pipeline: MessagePipeline;
   committer: GroupCommitter;
+  /** every event goes out through it; flush it on shutdown */
+  publisher: EventPublisher;
   ops: ClientOps;
   presence: PresenceHub;
   dispatcher: Dispatcher;
@@ -86,12 +90,16 @@ export function createCore(args: {
   const membership = new Membership(store, plane);
   const single = new SingleChatService(store, apps, relations, membership, clock, plane);
   const pusher = new Pusher(transport, location);
-  const committer = new GroupCommitter(store, { windowMs: options.commitWindowMs, maxBatch: options.commitMaxBatch }, metrics, log);
+  const publisher = new EventPublisher(bus, log, metrics);
+  const afterCommit = new AfterCommit({ location, pusher, publisher, log, metrics });
+  const committer = new GroupCommitter(
+    store, { windowMs: options.commitWindowMs, maxBatch: options.commitMaxBatch }, metrics, log, (batch) => afterCommit.run(batch),
+  );
 
   // The pipeline writes group notices, and group-chat routes sends: each needs the other.
   let groups!: GroupChatService;
   const pipeline = new MessagePipeline({
-    store, seq, committer, pusher, bus, single, membership, metrics, clock,
+    store, seq, committer, single, membership, metrics, clock,
     maxContentBytes: options.maxContentBytes,
     get groups() {
       return groups;
@@ -102,6 +110,6 @@ export function createCore(args: {
   const notifications = new NotificationService(store, membership, pipeline, clock, plane);
   const presence = new PresenceHub(location, pusher, plane);
   const ops = new ClientOps({ apps, users, box, membership, presence, pusher, location });
-  const dispatcher = new Dispatcher({ transport, pipeline, ops, presence, pusher, location, apps, users, bus, clock, log, metrics });
-  return { backends, plane, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, ops, presence, dispatcher };
+  const dispatcher = new Dispatcher({ transport, pipeline, ops, presence, pusher, location, apps, users, publisher, clock, log, metrics });
+  return { backends, plane, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, publisher, ops, presence, dispatcher };
 }

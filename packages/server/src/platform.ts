@@ -9,7 +9,16 @@ import { createCore, type Backends, type Core } from './core.js';
 import { Metrics } from './metrics.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { MemoryEventBus } from './bus/memory-event-bus.js';
+import { NatsEventBus } from './bus/nats-event-bus.js';
+import type { EventBus } from './bus/event-bus.js';
+import type { Location } from './location/location.js';
+import { RedisLocation } from './location/redis-location.js';
+import type { SeqAllocator, SeqReserve } from './seq/seq-allocator.js';
+import { RedisSeqAllocator } from './seq/redis-seq-allocator.js';
+import { openRedis } from './redis/redis-client.js';
 import { MemoryControl } from './control/memory-control.js';
+import type { Control } from './control/control.js';
+import { RedisControl } from './control/redis-control.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -41,34 +50,128 @@ export interface RunningPlatform {
 }
 
 /**
- * Only this function picks the backends (STYLE habit 4): each switch is
- * exhaustive and fails fast on a kind this build cannot run.
+ * Only this module picks the backends (STYLE habit 4): each switch is
+ * exhaustive and fails fast on a kind this build cannot run. The server, the
+ * `parley app` command and the test suites all choose through
+ * `createBackends` / `createStore`, so a suite run with PARLEY_TEST_STORE=mysql
+ * (test/helpers/backends.ts) exercises the same wiring as production.
  */
-function chooseStore(o: Options): Store {
+export interface BackendExtras {
+  /** the store's clock (tests move it) */
+  clock?: Clock;
+  log?: Logger;
+}
+
+function chooseStore(o: Options, extra: BackendExtras = {}): Store {
   switch (o.store) {
     case 'sqlite':
-      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db') });
+      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db'), ...(extra.clock && { now: extra.clock }) });
     case 'mysql':
       throw new ConfigError('store=mysql: the MySQL/MariaDB store is not part of this build yet; use store=sqlite');
   }
 }
 
-function chooseBackends(o: Options, store: Store, log: Logger): Backends {
-  if (o.location !== 'memory') throw new ConfigError(`location=${o.location}: not part of this build yet; use memory`);
-  if (o.seq !== 'memory') throw new ConfigError(`seq=${o.seq}: not part of this build yet; use memory`);
-  if (o.bus !== 'memory') throw new ConfigError(`bus=${o.bus}: not part of this build yet; use memory`);
+async function chooseBackends(o: Options, store: Store, log: Logger): Promise<Backends> {
+  // Engines connect as they are chosen: one that fails closes those already open.
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const open = async <T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> => {
+    const b = await p;
+    opened.push(b);
+    return b;
+  };
+  try {
+    const location = await open(chooseLocation(o));
+    const seq = await open(chooseSeq(o, store));
+    const bus = await open(chooseBus(o, log));
+    const control = await open(chooseControl(o, log));
+    return { store, location, seq, bus, control };
+  } catch (err) {
+    for (const b of opened.reverse()) await b.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** location, seq, bus and control: the embedded default or the engine (cluster issue), each switch exhaustive. */
+async function chooseLocation(o: Options): Promise<Location> {
+  switch (o.location) {
+    case 'memory':
+      return new MemoryLocation();
+    case 'redis':
+      return new RedisLocation(await openRedis(o.redis_url), { prefix: o.redis_prefix, closeClient: true });
+  }
+}
+
+async function chooseSeq(o: Options, store: Store): Promise<SeqAllocator> {
+  const reserve: SeqReserve = (app, conv, size) => store.reserveSeqBlock(app, conv, size);
+  switch (o.seq) {
+    case 'memory':
+      return new MemorySeqAllocator(reserve, { release: (blocks) => store.releaseSeqBlocks(blocks) });
+    case 'redis':
+      return new RedisSeqAllocator(await openRedis(o.redis_url), reserve, { prefix: o.redis_prefix, closeClient: true });
+  }
+}
+
+async function chooseBus(o: Options, log: Logger): Promise<EventBus> {
+  switch (o.bus) {
+    case 'memory':
+      return new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed'));
+    case 'nats':
+      return NatsEventBus.connect(o.nats_url, {
+        stream: o.nats_stream, subjectPrefix: o.nats_subject_prefix,
+        onHandlerError: (err, event, final) => log.warn({ err, event: event?.type, final }, 'event subscriber failed'),
+      });
+  }
+}
+
+async function chooseControl(o: Options, log: Logger): Promise<Control> {
+  switch (o.control) {
+    case 'memory':
+      return new MemoryControl();
+    case 'redis':
+      return RedisControl.start(await openRedis(o.redis_url), {
+        prefix: o.redis_prefix, closeClient: true,
+        onHandlerError: (err, msg) => log.warn({ err, type: msg.type }, 'control handler failed'),
+      });
+  }
+}
+
+/** The configured store, migrated (its data directory created when it has one). */
+export async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
+  mkdirSync(o.data_dir, { recursive: true });
+  const store = chooseStore(o, extra);
+  await store.migrate();
+  return store;
+}
+
+/** Every backend the options name, the store migrated; the caller closes them (closeBackends). */
+export async function createBackends(o: Options, extra: BackendExtras = {}): Promise<Backends> {
+  const log = extra.log ?? pino({ enabled: false });
+  const store = await createStore(o, extra);
+  try {
+    return await chooseBackends(o, store, log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** Close what createBackends opened, the store last. */
+export async function closeBackends(b: Backends): Promise<void> {
+  await b.bus.close();
+  await b.location.close();
+  await b.seq.close();
+  await b.control.close();
+  await b.store.close();
+}
+
+/** Roles and the transport: only what this build can run in one process. */
+function checkTopology(o: Options): void {
   if (o.transport !== 'inproc') throw new ConfigError(`transport=${o.transport}: not part of this build yet; use inproc`);
   if (o.role !== 'all') throw new ConfigError(`role=${o.role}: separate roles need the tcp transport and shared backends, not part of this build yet; use role=all`);
-  return {
-    store,
-    location: new MemoryLocation(),
-    seq: new MemorySeqAllocator((app, conv, size) => store.reserveSeqBlock(app, conv, size), {
-      release: (blocks) => store.releaseSeqBlocks(blocks),
-    }),
-    bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
-    control: new MemoryControl(),
-  };
 }
+
+/** How often the link heartbeats to dispatch (which refreshes its location entries). */
+const LINK_HEARTBEAT_MS = 5000;
 
 function defaultWebDir(): string {
   // packages/server/{src,dist}/platform → packages/web/dist
@@ -80,23 +183,20 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   const options: Options = {
     ...given,
     data_dir: resolve(given.data_dir),
-    sqlite_path: given.sqlite_path && resolve(given.sqlite_path),
+    sqlite_path: given.sqlite_path && given.sqlite_path !== ':memory:' ? resolve(given.sqlite_path) : given.sqlite_path,
     web_dir: given.web_dir && resolve(given.web_dir),
   };
   const clock = extra.clock ?? systemClock;
   const log = extra.log ?? pino({ level: options.log_level });
   const metrics = new Metrics();
-  mkdirSync(options.data_dir, { recursive: true });
-
-  const store = chooseStore(options);
-  await store.migrate();
-  const backends = chooseBackends(options, store, log);
+  checkTopology(options);
+  const backends = await createBackends(options, { clock, log });
 
   const keys = await loadOrCreateSigningKeys(join(options.data_dir, 'keys'));
   const issuer = new TokenIssuer({ keys, ttlSec: options.token_ttl_sec, now: clock });
   const verifier = new TokenVerifier(keys.publicJwks, { now: clock });
 
-  const transport = new InProcTransport({ onHandlerError: (err) => log.error({ err }, 'transport handler failed') });
+  const transport = new InProcTransport({ onHandlerError: (err) => log.error({ err }, 'transport handler failed'), linkHeartbeatMs: LINK_HEARTBEAT_MS });
   const core = createCore({
     backends, transport: transport.dispatchSide, tokens: issuer,
     passwords: { hash: hashPassword, verify: verifyPassword },
@@ -119,9 +219,10 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   });
 
   const linkId = options.link_id || `link-${randomBytes(4).toString('hex')}`;
+  const linkSide = transport.linkSide(linkId);
   const link = new LinkServer({
     linkId,
-    transport: transport.linkSide(linkId),
+    transport: linkSide,
     verifier,
     maxFrameBytes: options.max_frame_bytes,
     heartbeatMs: options.heartbeat_ms,
@@ -149,16 +250,14 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       // Order matters: stop taking frames, let acks of what was accepted go out, then close sockets and the store.
       await core.dispatcher.drain();
       await core.committer.flush();
+      await core.publisher.flush();
       await link.close();
       await api.close();
+      await linkSide.close();
       await transport.dispatchSide.close();
       await webhooks.stop();
-      await backends.bus.close();
-      await backends.location.close();
-      await backends.seq.close();
       core.plane.close();
-      await backends.control.close();
-      await store.close();
+      await closeBackends(backends);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ParleyError, type ErrorCode } from '@parley/protocol';
-import { StoreError } from '../store/store.js';
+import { toProtocolError } from '../protocol-errors.js';
 
 /**
  * HTTP errors speak the one catalogue (protocol/errors.ts, STYLE habit 5):
@@ -38,10 +38,6 @@ const FRAMEWORK_CODES: Record<string, (e: FastifyError) => ParleyError> = {
   FST_MP_PREMATURE_CLOSE: () => new ParleyError('bad_frame', 'the request closed before the multipart body was complete'),
 };
 
-const STORE_KINDS: Record<StoreError['kind'], ErrorCode> = {
-  not_found: 'not_found', duplicate: 'already_exists', conflict: 'conflict', unavailable: 'unavailable',
-};
-
 /** Fallback for errors that carry only an HTTP status (other 4xx from fastify or a plugin). */
 function byStatus(status: number, message: string): ParleyError {
   switch (status) {
@@ -57,8 +53,8 @@ function byStatus(status: number, message: string): ParleyError {
 }
 
 export function toParleyError(err: unknown): ParleyError | null {
-  if (err instanceof ParleyError) return err;
-  if (err instanceof StoreError) return new ParleyError(STORE_KINDS[err.kind], err.kind === 'unavailable' ? undefined : err.message);
+  const domain = toProtocolError(err); // ParleyError as is, StoreError by the one mapping (protocol-errors.ts)
+  if (domain) return domain;
   const fe = err as Partial<FastifyError> | null;
   if (!fe || typeof fe !== 'object') return null;
   if (fe.code && FRAMEWORK_CODES[fe.code]) return FRAMEWORK_CODES[fe.code]!(fe as FastifyError);

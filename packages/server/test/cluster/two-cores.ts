@@ -5,12 +5,11 @@ import { pino } from 'pino';
 import { loadOrCreateSigningKeys } from '../../src/auth/keys.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password.js';
 import { TokenIssuer } from '../../src/auth/token-issuer.js';
-import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
 import { MemoryControlHub, type MemoryControl } from '../../src/control/memory-control.js';
 import { createCore, type Core } from '../../src/core.js';
-import { MemoryLocation } from '../../src/location/memory-location.js';
-import { MemorySeqAllocator } from '../../src/seq/memory-seq-allocator.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { closeBackends, createBackends } from '../../src/platform.js';
+import type { Store } from '../../src/store/store.js';
+import { testOptions } from '../helpers/backends.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { Downstream, LinkSide, SessionInfo } from '../../src/transport/transport.js';
 
@@ -26,7 +25,7 @@ export interface Node {
 export interface TwoCores {
   a: Node;
   b: Node;
-  store: SqliteStore;
+  store: Store;
   appId: string;
   now(): number;
   /** open a session on a node's dispatcher, as its link would after verifying the token */
@@ -36,19 +35,20 @@ export interface TwoCores {
 
 /**
  * Two cores (two dispatch/api processes) on ONE store, location, seq
- * allocator and bus, each with its own instance of ONE control hub: the
- * in-process stand-in for two processes on shared engines.
+ * allocator and bus — built once by the composition root (createBackends,
+ * the test run's backends) — each with its own instance of ONE control hub:
+ * the in-process stand-in for two processes on shared engines.
  */
 export async function startTwoCores(): Promise<TwoCores> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
   const clock = () => Date.now();
-  const store = new SqliteStore({ path: ':memory:', now: clock });
-  await store.migrate();
+  const options = testOptions({ data_dir: dir });
+  if (options.store === 'sqlite') options.sqlite_path = ':memory:';
+  const shared = await createBackends(options, { clock });
+  const { store } = shared;
   const keys = await loadOrCreateSigningKeys(join(dir, 'keys'));
   const tokens = new TokenIssuer({ keys, ttlSec: 3600, now: clock });
-  const location = new MemoryLocation();
-  const seq = new MemorySeqAllocator((a, c, n) => store.reserveSeqBlock(a, c, n));
-  const bus = new MemoryEventBus();
+  // One "network" for the control plane, an instance per process (the shared backends' own control stays unused).
   const hub = new MemoryControlHub();
   const log = pino({ level: 'silent' });
   const transports: InProcTransport[] = [];
@@ -61,7 +61,7 @@ export async function startTwoCores(): Promise<TwoCores> {
     const downs: Downstream[] = [];
     link.onDown((m) => downs.push(m));
     const core = createCore({
-      backends: { store, location, seq, bus, control },
+      backends: { ...shared, control },
       transport: transport.dispatchSide, tokens,
       passwords: { hash: hashPassword, verify: verifyPassword },
       options: { commitWindowMs: 0, commitMaxBatch: 64, maxContentBytes: 16384 },
@@ -91,7 +91,8 @@ export async function startTwoCores(): Promise<TwoCores> {
         await n.control.close();
       }
       for (const t of transports) await t.dispatchSide.close();
-      await store.close();
+      for (const n of [a, b]) n.core.plane.close();
+      await closeBackends(shared);
       rmSync(dir, { recursive: true, force: true });
     },
   };
