@@ -11,6 +11,31 @@ const contentChecks = new Map<string, TypeCheck<TSchema>>(
   Object.entries(CONTENT_SCHEMAS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
 );
 
+/**
+ * Deepest nesting of arrays and objects accepted anywhere in a frame or an
+ * HTTP body (the frame or body itself is level 1). Free-form JSON (message
+ * content, user meta, notification data) deeper than this would overflow the
+ * stack when it is serialized later, so it is refused up front with
+ * `invalid_field`; the size limits apply as well.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** True when `value` nests arrays/objects deeper than `max`; iterative, so a hostile value cannot overflow the stack here. */
+export function exceedsJsonDepth(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[object, number]> = [];
+  if (value !== null && typeof value === 'object') stack.push([value, 1]);
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child as object, depth + 1]);
+    }
+  }
+  return false;
+}
+
+export const DEPTH_MESSAGE = `JSON nests deeper than ${MAX_JSON_DEPTH} levels`;
+
 export type ParseResult =
   | { ok: true; frame: ClientFrame }
   | { ok: false; error: ParleyError; id?: ReqId };
@@ -32,6 +57,7 @@ export function checkClientFrame(value: unknown): ParseResult {
   }
   const obj = value as Record<string, unknown>;
   const id = reqIdOf(obj);
+  if (exceedsJsonDepth(obj)) return { ok: false, id, error: new ParleyError('invalid_field', DEPTH_MESSAGE) };
   const check = typeof obj.op === 'string' ? frameChecks.get(obj.op) : undefined;
   if (!check) {
     return { ok: false, id, error: new ParleyError('unknown_op', `unknown op: ${String(obj.op).slice(0, 32)}`) };

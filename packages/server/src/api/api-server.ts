@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics.js';
 import { createAuthHooks, type TokenVerifying } from './auth.js';
 import { registerDocs } from './docs.js';
 import { installErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthRoutes } from './health.js';
 import { RateLimiter } from './rate-limit.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -20,7 +21,7 @@ import { clientMessageRoutes } from './routes-client-messages.js';
 import { clientRelationRoutes } from './routes-client-relations.js';
 import { clientUserRoutes } from './routes-client-users.js';
 import { uploadRoutes } from './uploads.js';
-import { typeboxValidatorCompiler } from './validation.js';
+import { refuseNullBody, typeboxValidatorCompiler } from './validation.js';
 import { spaFallback, webClientDir, webRoutes } from './web.js';
 
 export interface ApiOptions {
@@ -64,9 +65,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? MiB,
     // Request counts and latencies live in /metrics; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // Room for the longest valid conv_id (131 characters); longer parameters answer uri_too_long.
+    routerOptions: { maxParamLength: 256 },
+    frameworkErrors, clientErrorHandler,
   });
+  // Only JSON (and multipart on /v1/uploads) bodies: text/plain answers bad_frame like any unsupported type.
+  app.removeContentTypeParser('text/plain');
 
   app.setValidatorCompiler(typeboxValidatorCompiler);
+  app.addHook('preValidation', refuseNullBody);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   const webRoot = webClientDir(options.webDir);
   installErrorHandling(app, { notFoundFallback: spaFallback(webRoot) });
