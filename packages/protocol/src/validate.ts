@@ -34,11 +34,14 @@ export function exceedsJsonDepth(value: unknown, max = MAX_JSON_DEPTH): boolean 
   return false;
 }
 
+/** Longest token accepted in `auth` (the frame schema's limit). */
+const MAX_TOKEN_CHARS = 4096;
+
 export const DEPTH_MESSAGE = `JSON nests deeper than ${MAX_JSON_DEPTH} levels`;
 
 export type ParseResult =
   | { ok: true; frame: ClientFrame }
-  | { ok: false; error: ParleyError; id?: ReqId };
+  | { ok: false; error: ParleyError; id?: ReqId; op?: string };
 
 function reqIdOf(obj: Record<string, unknown>): ReqId | undefined {
   const id = obj.id;
@@ -62,8 +65,12 @@ export function checkClientFrame(value: unknown): ParseResult {
   if (!check) {
     return { ok: false, id, error: new ParleyError('unknown_op', `unknown op: ${String(obj.op).slice(0, 32)}`) };
   }
+  // A missing, empty, oversize or non-string token is a bad token, not a bad field: the session closes on it (4001).
+  if (obj.op === 'auth' && !(typeof obj.token === 'string' && obj.token.length >= 1 && obj.token.length <= MAX_TOKEN_CHARS)) {
+    return { ok: false, id, op: 'auth', error: new ParleyError('token_invalid', 'token is missing, empty or too long') };
+  }
   if (!check.Check(value)) {
-    return { ok: false, id, error: new ParleyError('invalid_field', `${obj.op} ${firstError(check, value)}`) };
+    return { ok: false, id, op: obj.op as string, error: new ParleyError('invalid_field', `${obj.op} ${firstError(check, value)}`) };
   }
   const frame = value as ClientFrame;
   if (frame.op === 'send') {
