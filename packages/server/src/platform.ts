@@ -22,6 +22,8 @@ import { WebhookSender } from './services/webhook-sender.js';
 import { buildApi } from './api/api-server.js';
 import { LinkServer } from './link/link-server.js';
 import type { FastifyInstance } from 'fastify';
+import { checkBeforeStart } from './startup/start-checks.js';
+import { acquireDataDirLock } from './startup/data-dir-lock.js';
 
 export interface RunningPlatform {
   options: Options;
@@ -71,7 +73,7 @@ function defaultWebDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 }
 
-export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; quiet?: boolean } = {}): Promise<RunningPlatform> {
+export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; /** accepted for callers; the platform itself prints nothing (the CLI prints the banner) */ quiet?: boolean } = {}): Promise<RunningPlatform> {
   // Paths are made absolute once, here: static file serving requires it, and the defaults are relative (./data).
   const options: Options = {
     ...given,
@@ -82,7 +84,10 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   const clock = extra.clock ?? systemClock;
   const log = extra.log ?? pino({ level: options.log_level });
   const metrics = new Metrics();
+  // Nothing is created before these pass; then the data dir is ours until the process ends (store=mysql keeps no per-message state there).
+  await checkBeforeStart(options);
   mkdirSync(options.data_dir, { recursive: true });
+  const lock = options.store === 'sqlite' ? acquireDataDirLock(options.data_dir) : undefined;
 
   const store = chooseStore(options);
   await store.migrate();
@@ -100,7 +105,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
     clock, log, metrics,
   });
 
-  const defaultApp = await ensureDefaultApp(core, options, log, extra.quiet === true);
+  const defaultApp = await ensureDefaultApp(core, options, log);
   const webhooks = new WebhookSender(backends.bus, core.apps, log);
   await webhooks.start();
 
@@ -153,22 +158,17 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await backends.location.close();
       await backends.seq.close();
       await store.close();
+      lock?.release();
     },
   };
 }
 
-/** On the very first start, create the default app and show its key once. */
-async function ensureDefaultApp(core: Core, options: Options, log: Logger, quiet: boolean) {
+/** On the very first start, create the default app; the CLI's banner shows its key once, after the listeners are up. */
+async function ensureDefaultApp(core: Core, options: Options, log: Logger) {
   if ((await core.apps.list()).length > 0) return undefined;
-  const { app, api_key } = await core.apps.create('default', 'Default app');
+  const { app, api_key } = await core.apps.create('default', 'Default app', { allow_registration: true });
   const file = join(options.data_dir, 'default-app.json');
   writeFileSync(file, JSON.stringify({ app_id: app.app_id, api_key, created_at: app.created_at }, null, 2) + '\n', { mode: 0o600 });
-  if (!quiet) {
-    process.stdout.write(
-      `\nParley created the default app on first start.\n  app id:  ${app.app_id}\n  API key: ${api_key}\n` +
-      `The key is shown once; it is also stored in ${file} (mode 600).\n\n`,
-    );
-  }
   log.info({ app_id: app.app_id, file, exists: existsSync(file) }, 'default app created');
   return { app_id: app.app_id, api_key, file };
 }
