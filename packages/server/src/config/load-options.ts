@@ -74,7 +74,7 @@ export function loadOptions({ argv, env }: LoadInput): Options {
     const e = check.Errors(merged).First();
     const name = (e?.path.slice(1).split('/')[0] ?? '') as OptionName;
     if (NAMES.includes(name)) {
-      throw new ConfigError(`invalid ${flagName(name)} (${envName(name)}): got ${JSON.stringify(merged[name])}; allowed: ${allowedValues(name)}`);
+      throw new ConfigError(`invalid ${flagName(name)} (${name}, ${envName(name)}): got ${JSON.stringify(merged[name])}; allowed: ${allowedValues(name)}`);
     }
     throw new ConfigError(`invalid option ${e?.path.slice(1) ?? ''}: ${e?.message ?? 'invalid'} (got ${JSON.stringify(e?.value)})`);
   }

@@ -68,7 +68,7 @@ describe('parley start and the CLI', () => {
     const dir = join(root, 'never-log');
     const r = await runCli(['start', '--data-dir', dir, '--log-level', 'verbose']);
     assert.equal(r.code, 2);
-    assert.equal(oneLine(r), 'parley: invalid --log-level (PARLEY_LOG_LEVEL): got "verbose"; allowed: one of fatal, error, warn, info, debug, trace, silent');
+    assert.equal(oneLine(r), 'parley: invalid --log-level (log_level, PARLEY_LOG_LEVEL): got "verbose"; allowed: one of fatal, error, warn, info, debug, trace, silent');
     assert.equal(existsSync(dir), false);
   });
 
