@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   }
   const defaultApp = await platform.core.apps.get('default').catch(() => undefined);
   process.stdout.write(formatBanner({
-    httpUrl: platform.httpUrl, wsUrl: platform.wsUrl,
+    httpUrl: platform.httpUrl, wsUrl: platform.wsUrl, opsUrl: platform.opsUrl ?? platform.httpUrl,
     tcpAddress: `${platform.options.host}:${platform.tcpPort}`, dataDir: platform.options.data_dir,
     credentialsFile: platform.defaultApp?.file ?? `${platform.options.data_dir}/default-app.json`,
     defaultRegistration: defaultApp?.settings.allow_registration,

@@ -24,6 +24,7 @@ import { LinkServer } from './link/link-server.js';
 import type { FastifyInstance } from 'fastify';
 import { checkBeforeStart } from './startup/start-checks.js';
 import { acquireDataDirLock } from './startup/data-dir-lock.js';
+import { listenOps, newListenerSecret } from './api/ops-access.js';
 
 export interface RunningPlatform {
   options: Options;
@@ -36,6 +37,8 @@ export interface RunningPlatform {
   httpUrl: string;
   wsUrl: string;
   tcpPort: number;
+  /** the ops listener serving /metrics and /docs, when ops_port ≥ 0 */
+  opsUrl?: string;
   /** first start only: the default app's credentials */
   defaultApp?: { app_id: string; api_key: string; file: string };
   stop(): Promise<void>;
@@ -110,11 +113,13 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   await webhooks.start();
 
   let ready = true;
+  const opsSecret = options.ops_port >= 0 ? newListenerSecret() : undefined;
   const api = await buildApi({
     core, verifier, metrics, log,
     options: {
       uploadDir: join(options.data_dir, 'uploads'), uploadMaxBytes: options.upload_max_bytes,
       webDir: options.web_dir || defaultWebDir(), apiRatePerSec: options.api_rate_per_sec,
+      opsAccess: { token: options.ops_token, ...(opsSecret ? { listenerSecret: opsSecret } : {}) },
     },
     readiness: async () => ready,
   });
@@ -135,6 +140,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   link.attachWebSocket(api.server, '/ws');
   await api.listen({ host: options.host, port: options.http_port });
   const tcpPort = await link.listenTcp(options.tcp_port, options.host);
+  const ops = opsSecret ? await listenOps(api, opsSecret, options.ops_host, options.ops_port) : undefined;
   const addr = api.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : options.http_port;
   const httpUrl = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${httpPort}`;
@@ -143,6 +149,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   let stopped = false;
   return {
     options, core, api, link, log, metrics, httpUrl, wsUrl: `${httpUrl.replace('http', 'ws')}/ws`, tcpPort, defaultApp,
+    ...(ops ? { opsUrl: `http://${options.ops_host}:${ops.port}` } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -151,6 +158,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await core.dispatcher.drain();
       await core.committer.flush();
       await link.close();
+      if (ops) await new Promise((r) => (ops.server.close(r), ops.server.closeAllConnections()));
       await api.close();
       await transport.dispatchSide.close();
       await webhooks.stop();

@@ -7,6 +7,7 @@ import { registerDocs } from './docs.js';
 import { installErrorHandling } from './errors.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthRoutes } from './health.js';
+import { installOpsAccess, type OpsAccessOptions } from './ops-access.js';
 import { RateLimiter } from './rate-limit.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { RouteDeps } from './route-deps.js';
@@ -35,6 +36,8 @@ export interface ApiOptions {
   apiRatePerSec: number;
   /** JSON request bodies above this are refused with frame_too_large (default 1 MiB) */
   bodyLimit?: number;
+  /** who may read /metrics and /docs (ops-access.ts); default: anyone on the HTTP port */
+  opsAccess?: OpsAccessOptions;
 }
 
 export interface ApiDeps {
@@ -87,6 +90,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
+  installOpsAccess(app, options.opsAccess ?? {});
   await registerDocs(app);
   await app.register(healthRoutes, { metrics, readiness: deps.readiness });
 

@@ -40,6 +40,9 @@ export const OptionsSchema = Type.Object({
   mysql_replica_url: opt(Type.String({ default: '' }), 'replica for history and search reads (store=mysql; default: the primary)'),
   redis_url: opt(Type.String({ default: 'redis://127.0.0.1:6379' }), 'Redis for location/seq/registry'),
   nats_url: opt(Type.String({ default: 'nats://127.0.0.1:4222' }), 'NATS JetStream for the event bus'),
+  ops_token: opt(Type.String({ default: '' }), 'when set, GET /metrics and /docs need Authorization: Bearer <ops_token>'),
+  ops_port: opt(Type.Integer({ minimum: -1, maximum: 65535, default: -1 }), '-1: /metrics and /docs on the HTTP port; otherwise they move to a separate listener on this port (0: any free port) at --ops-host'),
+  ops_host: opt(Type.String({ default: '127.0.0.1' }), 'address of the ops listener (ops_port ≥ 0)'),
   link_id: opt(Type.String({ default: '' }), 'stable id of this link process (default: random per start)'),
 }, { additionalProperties: false });
 

@@ -8,6 +8,8 @@
 export interface BannerInput {
   httpUrl: string;
   wsUrl: string;
+  /** where /docs and /metrics are served (the ops listener, or the HTTP URL) */
+  opsUrl: string;
   tcpAddress: string;
   dataDir: string;
   /** the default app's credentials file (it may predate this start) */
@@ -23,7 +25,7 @@ export function formatBanner(b: BannerInput): string {
     '',
     'Parley is running',
     `  Web client      ${b.httpUrl}/`,
-    `  HTTP API ${b.httpUrl}/   (API docs ${b.httpUrl}/docs)`,
+    `  HTTP API ${b.httpUrl}/   (API docs ${b.opsUrl}/docs, metrics ${b.opsUrl}/metrics)`,
     `  WebSocket ${b.wsUrl}   TCP ${b.tcpAddress}`,
     `  Data            ${b.dataDir}`,
   ];

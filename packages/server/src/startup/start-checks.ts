@@ -10,11 +10,12 @@ import { StartError } from './start-errors.js';
  * The ports are probed by binding and releasing them; a port taken in the
  * instant between probe and listen still fails the start (later, cleanly).
  */
-export async function checkBeforeStart(o: { data_dir: string; host: string; http_port: number; tcp_port: number }): Promise<void> {
+export async function checkBeforeStart(o: { data_dir: string; host: string; http_port: number; tcp_port: number; ops_host?: string; ops_port?: number }): Promise<void> {
   checkDataDir(o.data_dir);
   await checkPort(o.host, o.http_port, '--http-port');
   if (o.tcp_port !== o.http_port || o.tcp_port === 0) await checkPort(o.host, o.tcp_port, '--tcp-port');
   else throw new StartError(`--http-port and --tcp-port are both ${o.http_port}; give them different ports`);
+  if (o.ops_port !== undefined && o.ops_port > 0) await checkPort(o.ops_host ?? o.host, o.ops_port, '--ops-port');
 }
 
 /** The directory exists and is writable, or can be created (its nearest existing ancestor is a writable directory). */
