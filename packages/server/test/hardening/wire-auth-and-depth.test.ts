@@ -34,7 +34,8 @@ for (const kind of ['ws', 'tcp'] as const) {
       const r = await start();
       const { c } = await r.login(kind);
       const deep = '['.repeat(4000) + ']'.repeat(4000);
-      c.sendRaw(kind === 'ws' ? `{"op":"send","id":9,"cmid":"c","conv_type":"single","to":"bob","type":"custom","content":{"data":${deep}}}` : tcpFrame(`{"op":"convs","id":9,"x":${deep}}`));
+      const text = `{"op":"send","id":9,"cmid":"c","conv_type":"single","to":"bob","type":"custom","content":{"data":${deep}}}`;
+      c.sendRaw(kind === 'ws' ? text : tcpFrame(text));
       const err = await c.next('depth error', 20_000);
       assert.deepEqual([err.op, err.id, err.code, err.retryable], ['error', 9, 'invalid_field', false]);
       c.send({ op: 'ping', id: 10 });
