@@ -24,10 +24,11 @@ export function formatBanner(b: BannerInput): string {
   const lines = [
     '',
     'Parley is running',
-    `  Web client      ${b.httpUrl}/`,
-    `  HTTP API ${b.httpUrl}/   (API docs ${b.opsUrl}/docs, metrics ${b.opsUrl}/metrics)`,
+    // "HTTP API <url>" and "WebSocket <url>" stay adjacent: the bench and scripts read the URLs from them.
+    `  Web client  ${b.httpUrl}/`,
+    `  HTTP API ${b.httpUrl}/   API docs ${b.opsUrl}/docs   metrics ${b.opsUrl}/metrics`,
     `  WebSocket ${b.wsUrl}   TCP ${b.tcpAddress}`,
-    `  Data            ${b.dataDir}`,
+    `  Data dir    ${b.dataDir}`,
   ];
   if (b.newDefaultApp) {
     lines.push(
@@ -43,7 +44,8 @@ export function formatBanner(b: BannerInput): string {
     lines.push(
       '',
       `  Password registration is ${b.defaultRegistration ? 'on' : 'off'} for the default app${b.defaultRegistration ? ' (for this quick start)' : ''};`,
-      '  it starts off for apps made with `parley app create`. Switch it: PATCH /v1/admin/settings {"allow_registration":…}',
+      '  it starts off for apps made with `parley app create`; turn it on or off per app with',
+      '  PATCH /v1/admin/settings {"allow_registration":true|false}',
     );
   }
   lines.push(
