@@ -8,6 +8,7 @@ import { installErrorHandling } from './errors.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthRoutes } from './health.js';
 import { installOpsAccess, type OpsAccessOptions } from './ops-access.js';
+import type { LoginThrottleOptions } from '../auth/login-throttle.js';
 import { RateLimiter } from './rate-limit.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { RouteDeps } from './route-deps.js';
@@ -38,6 +39,8 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** who may read /metrics and /docs (ops-access.ts); default: anyone on the HTTP port */
   opsAccess?: OpsAccessOptions;
+  /** login throttling (auth/login-throttle.ts); defaults there */
+  loginThrottle?: LoginThrottleOptions;
 }
 
 export interface ApiDeps {
@@ -100,7 +103,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminMessageRoutes, { prefix: '/v1/admin', ...r });
   await app.register(adminSettingsRoutes, { prefix: '/v1/admin', ...r });
 
-  await app.register(clientAuthRoutes, { prefix: '/v1', ...r });
+  await app.register(clientAuthRoutes, { prefix: '/v1', ...r, ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}) });
   await app.register(clientUserRoutes, { prefix: '/v1', ...r });
   await app.register(clientConversationRoutes, { prefix: '/v1', ...r });
   await app.register(clientMessageRoutes, { prefix: '/v1', ...r });

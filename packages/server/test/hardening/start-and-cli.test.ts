@@ -20,7 +20,7 @@ describe('parley start and the CLI', () => {
 
   it('prints a readable banner with the key once, then where the key is; a second server on the same data dir is refused', async () => {
     const dir = join(root, 'main');
-    const first = await startChildServer(dir);
+    const first = await startChildServer(dir, [], 90_000);
     servers.push(first);
     const out1 = first.output();
     assert.match(out1, /Parley is running/);
@@ -30,7 +30,7 @@ describe('parley start and the CLI', () => {
     assert.equal(await first.stop(), 0);
     servers.pop();
 
-    const again = await startChildServer(dir);
+    const again = await startChildServer(dir, [], 90_000);
     servers.push(again);
     assert.doesNotMatch(again.output(), /API key: pk_/, 'the key is shown on the first start only');
     assert.match(again.output(), new RegExp(`API key of the default app: in .*default-app\\.json`));
