@@ -7,6 +7,14 @@ import { join } from 'node:path';
 import { freePort, startChildServer, type ChildServer } from '../helpers/child-server.js';
 import { oneLine, runCli } from './cli-helpers.js';
 
+async function outputContains(s: ChildServer, text: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!s.output().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`no "${text}" in the output: ${s.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** The CLI as an operator meets it: real child processes, one line per failed start, nothing left behind. */
 describe('parley start and the CLI', () => {
   const root = mkdtempSync(join(tmpdir(), 'parley-cli-'));
@@ -22,6 +30,8 @@ describe('parley start and the CLI', () => {
     const dir = join(root, 'main');
     const first = await startChildServer(dir, [], 90_000);
     servers.push(first);
+    // /readyz answers as soon as HTTP listens; the banner follows once every listener is up.
+    await outputContains(first, 'Next:');
     const out1 = first.output();
     assert.match(out1, /Parley is running/);
     assert.match(out1, /API key: pk_/);
@@ -32,6 +42,7 @@ describe('parley start and the CLI', () => {
 
     const again = await startChildServer(dir, [], 90_000);
     servers.push(again);
+    await outputContains(again, 'Next:');
     assert.doesNotMatch(again.output(), /API key: pk_/, 'the key is shown on the first start only');
     assert.match(again.output(), new RegExp(`API key of the default app: in .*default-app\\.json`));
 
