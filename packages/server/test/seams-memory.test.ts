@@ -7,8 +7,8 @@ import { runControlContract } from './contract/control-contract.js';
 import { MemoryLocation } from '../src/location/memory-location.js';
 import { MemorySeqAllocator } from '../src/seq/memory-seq-allocator.js';
 import { MemoryEventBus } from '../src/bus/memory-event-bus.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { MemoryControl, MemoryControlHub } from '../src/control/memory-control.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 // The embedded implementations of the location, seq, bus and control seams against their contracts.
 runLocationContract('memory', async () => {
@@ -27,6 +27,19 @@ runSeqContract('memory (blocks of 7)', async (reserve) => {
 runBusContract('in-process', async () => {
   const bus = new MemoryEventBus();
   return { bus, cleanup: () => bus.close() };
+});
+runControlContract('memory', async () => {
+  const hub = new MemoryControlHub();
+  const a = hub.instance();
+  const b = hub.instance();
+  return {
+    a, b,
+    loseSubscription: async (which) => (which as MemoryControl).simulateReset(),
+    cleanup: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
 });
 
 describe('MemorySeqAllocator over the SQLite mark', () => {
@@ -52,18 +65,4 @@ describe('MemorySeqAllocator over the SQLite mark', () => {
       await store.close();
     }
   });
-});
-
-runControlContract('memory', async () => {
-  const hub = new MemoryControlHub();
-  const a = hub.instance();
-  const b = hub.instance();
-  return {
-    a, b,
-    loseSubscription: async (which) => (which as MemoryControl).simulateReset(),
-    cleanup: async () => {
-      await a.close();
-      await b.close();
-    },
-  };
 });

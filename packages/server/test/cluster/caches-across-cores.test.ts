@@ -16,7 +16,7 @@ describe('caches across two cores on one store', () => {
 
   before(async () => {
     t = await startTwoCores();
-    for (const u of ['owner', 'u1', 'u2', 'u3', 'u4', 'w1', 'w2', 'r1', 'r2', 'r3', 'r4']) await t.a.core.users.create(t.appId, { user_id: u });
+    for (const u of ['owner', 'u1', 'u2', 'u3', 'u4', 'w1', 'w2', 'r1', 'r2', 'r3', 'r4', 'n1', 'n2']) await t.a.core.users.create(t.appId, { user_id: u });
   });
   after(async () => t.close());
 
@@ -108,6 +108,17 @@ describe('caches across two cores on one store', () => {
     // The conversation list served by B reports the peer's read position.
     const list = await t.b.core.box.conversations(t.appId, 'w1');
     assert.equal(list.conversations.find((c) => c.conv_id === conv)?.peer_read_seq, 2);
+  });
+
+  it('conversation rows created on A are seen by B, which had cached "no members" before', async () => {
+    const single = singleConvId('n1', 'n2');
+    assert.equal(await outcome(t.b.core.box.history(t.appId, 'n2', single, {})), 'not_member', 'B caches the empty list');
+    assert.equal(await outcome(t.b.core.box.history(t.appId, 'n1', 'n:n1', {})), 'not_member');
+    await send(t.a, 'n1', 'single', 'n2');
+    await t.a.core.notifications.notify(t.appId, ['n1'], 'welcome');
+    await until(async () => (await outcome(t.b.core.box.history(t.appId, 'n2', single, {}))) === 'ok', 'B serves the new single chat');
+    await until(async () => (await outcome(t.b.core.box.history(t.appId, 'n1', 'n:n1', {}))) === 'ok', 'B serves the notification conversation');
+    assert.equal((await t.b.core.box.history(t.appId, 'n1', 'n:n1', {})).messages.length, 1);
   });
 
   it('a user coming online on A is pushed to a watcher on B', async () => {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { ConvType, MessageStatus } from '@parley/protocol';
+import type { ConvType } from '@parley/protocol';
 import {
   StoreError,
   type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
@@ -368,10 +368,6 @@ export class SqliteStore implements Store {
 
   async history(q: HistoryQuery): Promise<StoredMessage[]> {
     return guard('history', () => this.p.reader.history(q));
-  }
-
-  async setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void> {
-    guard('set message status', () => this.p.reader.setMessageStatus(appId, convId, seq, status, at));
   }
 
   async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {
