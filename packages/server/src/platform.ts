@@ -58,7 +58,7 @@ export interface RunningPlatform {
  * Only this module picks the backends (STYLE habit 4): each switch is
  * exhaustive and fails fast on a kind this build cannot run. The server, the
  * `parley app` command and the test suites all choose through
- * `createBackends` / `createStore`, so a suite run with PARLEY_TEST_STORE=mysql
+ * `createBackends`, so a suite run with PARLEY_TEST_STORE=mysql
  * (test/helpers/backends.ts) exercises the same wiring as production.
  */
 export interface BackendExtras {
