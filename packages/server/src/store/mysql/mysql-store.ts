@@ -1,0 +1,380 @@
+import type { ConvType, MessageStatus } from '@parley/protocol';
+import {
+  StoreError,
+  type AppRow, type AppSettings, type CommitResult, type ConversationRow, type GroupRow, type HistoryQuery, type MemberConversation,
+  type MemberPatch, type MemberRow, type SearchQuery, type Store, type StoredMessage, type UserRow,
+} from '../store.js';
+import {
+  appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, messageFromSql, userFromSql,
+  type AppSql, type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type MessageSql, type UserSql,
+} from '../sqlite/rows.js';
+import { likeContains, likePrefix } from '../sqlite/search-text.js';
+import { paddedIds, patchParams, SQL } from './domain-sql.js';
+import { MSQL } from './message-sql.js';
+import { MessageSearch, type SearchPlan } from './message-search.js';
+import { MessageWriter } from './message-writer.js';
+import { runMysqlMigrations } from './migrations.js';
+import { ReplicaRouter, type ReplicaRouterOptions, type ReplicaStatus } from './replica-router.js';
+import { cutPadded } from './statement-shapes.js';
+import { SqlPool, type Param } from './sql-pool.js';
+
+export interface MysqlStoreOptions {
+  /** mysql://user:pass@host:port/db of the primary: every write, and reads that must see the latest state */
+  primaryUrl: string;
+  /** replicas for lag-tolerant reads (history pages, search, conversation list); none: the primary serves them */
+  replicaUrls?: string[];
+  /** connections per server for statements (default 10) */
+  poolSize?: number;
+  /** connections for group commits (default 4) */
+  writerPoolSize?: number;
+  /** prepared statements cached per connection (default 64) */
+  maxPreparedStatements?: number;
+  replica?: ReplicaRouterOptions;
+  /** largest search scope answered by a scan instead of the FULLTEXT index (default 50,000; 0: index whenever it can) */
+  searchScanMaxMessages?: number;
+  /** clock for rows the interface gives no time for (delete-for-me, schema_version) */
+  now?: () => number;
+}
+
+const userKey = (app: string, user: string) => `u\u0000${app}\u0000${user}`;
+const convKey = (app: string, conv: string) => `c\u0000${app}\u0000${conv}`;
+const one = <T>(rows: T[]): T | null => rows[0] ?? null;
+
+/**
+ * The distributed store (DESIGN §2): MySQL 8 / MariaDB 10.11 through mysql2.
+ * Writes and consistency-critical reads on the primary; history pages,
+ * search and the conversation list on replicas when one is healthy and has
+ * the caller's own writes (ReplicaRouter, docs/mysql.md). Durable when a
+ * promise resolves as far as the server's own settings make COMMIT durable
+ * (innodb_flush_log_at_trx_commit=1, sync_binlog=1 for that promise).
+ */
+export class MysqlStore implements Store {
+  private readonly primary: SqlPool;
+  private readonly writerPool: SqlPool;
+  private readonly replicaPools: SqlPool[];
+  private readonly router: ReplicaRouter;
+  private readonly writer: MessageWriter;
+  private readonly searcher: MessageSearch;
+  private readonly now: () => number;
+  private migrated = false;
+
+  constructor(private readonly opts: MysqlStoreOptions) {
+    this.now = opts.now ?? Date.now;
+    const maxPreparedStatements = opts.maxPreparedStatements ?? 64;
+    // last_gtid tracking gives every write's GTID for read-your-writes; an unknown variable (MySQL) is ignored.
+    const track = "SET SESSION session_track_system_variables = CONCAT_WS(',', NULLIF(@@session_track_system_variables, ''), 'last_gtid')";
+    this.primary = new SqlPool({ url: opts.primaryUrl, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements, sessionInit: [track] });
+    this.writerPool = new SqlPool({
+      url: opts.primaryUrl, connectionLimit: opts.writerPoolSize ?? 4, maxPreparedStatements, changedRows: true,
+      // READ COMMITTED: no gap locks on the unique keys, so concurrent batches rarely deadlock.
+      sessionInit: [track, 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'],
+    });
+    this.replicaPools = (opts.replicaUrls ?? []).map((url) => new SqlPool({ url, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements }));
+    this.router = new ReplicaRouter(this.primary, this.replicaPools.map((pool, i) => ({ pool, url: opts.replicaUrls![i]! })), opts.replica);
+    this.writer = new MessageWriter(this.writerPool);
+    this.searcher = new MessageSearch(opts.searchScanMaxMessages);
+  }
+
+  async migrate(): Promise<void> {
+    await runMysqlMigrations(this.opts.primaryUrl, undefined, this.now);
+    if (!this.migrated) await this.router.start();
+    this.migrated = true;
+  }
+
+  async close(): Promise<void> {
+    this.router.stop();
+    await Promise.all([this.primary, this.writerPool, ...this.replicaPools].map((p) => p.close()));
+  }
+
+  /** Replica health as last checked (diagnostics, tests). */
+  replicaStatus(): ReplicaStatus[] {
+    return this.router.status();
+  }
+
+  /** Run a health check of the replicas now (tests; the timer runs one every second). */
+  checkReplicas(): Promise<void> {
+    return this.router.checkNow();
+  }
+
+  /** How many lag-tolerant reads went to a replica and to the primary (diagnostics, tests). */
+  readCounts(): { replica: number; primary: number } {
+    return { replica: this.router.replicaReads, primary: this.router.primaryReads };
+  }
+
+  private async rows<R>(what: string, sql: string, params: Param[]): Promise<R[]> {
+    return (await this.primary.run<R>(what, sql, params)).rows;
+  }
+
+  /**
+   * A write on the primary whose GTID is remembered for the keys' next
+   * lag-tolerant reads. (The primary pool counts matched rows, so `affected`
+   * is also "the row exists" for updates.)
+   */
+  private async write(what: string, sql: string, params: Param[], keys: string[]): Promise<number> {
+    const r = await this.primary.run(what, sql, params);
+    if (r.affected > 0) this.router.recordWrite(keys, r.gtid);
+    return r.affected;
+  }
+
+  /** A lag-tolerant read: a healthy, caught-up replica, else the primary; a replica failing mid-read hands over to the primary. */
+  private async replicaRead<T>(keys: string[], fn: (pool: SqlPool) => Promise<T>): Promise<T> {
+    const pool = await this.router.poolFor(keys);
+    try {
+      return await fn(pool);
+    } catch (err) {
+      if (!this.router.isReplica(pool) || !(err instanceof StoreError) || err.kind !== 'unavailable') throw err;
+      this.router.readFailed(pool, err);
+      return fn(this.primary);
+    }
+  }
+
+  // apps
+
+  async createApp(a: AppRow): Promise<void> {
+    await this.primary.run('create app', SQL.insertApp, [a.app_id, a.name, a.api_key_hash, a.webhook_secret, JSON.stringify(a.settings), a.created_at]);
+  }
+
+  async getApp(appId: string): Promise<AppRow | null> {
+    const r = one(await this.rows<AppSql>('get app', SQL.getApp, [appId]));
+    return r ? appFromSql(r) : null;
+  }
+
+  async getAppByKeyHash(apiKeyHash: string): Promise<AppRow | null> {
+    const r = one(await this.rows<AppSql>('get app', SQL.getAppByKeyHash, [apiKeyHash]));
+    return r ? appFromSql(r) : null;
+  }
+
+  async listApps(): Promise<AppRow[]> {
+    return (await this.rows<AppSql>('list apps', SQL.listApps, [])).map(appFromSql);
+  }
+
+  async updateAppSettings(appId: string, settings: AppSettings): Promise<void> {
+    const r = await this.primary.run('update app', SQL.updateAppSettings, [JSON.stringify(settings), appId]);
+    if (r.affected === 0) throw new StoreError('not_found', `app ${appId} not found`);
+  }
+
+  // users
+
+  async createUser(u: UserRow): Promise<void> {
+    await this.primary.run('create user', SQL.insertUser, [u.app_id, u.user_id, u.name, u.avatar ?? null, json(u.meta),
+      u.password_hash ?? null, u.tokens_valid_after, u.created_at]);
+  }
+
+  async getUser(appId: string, userId: string): Promise<UserRow | null> {
+    const r = one(await this.rows<UserSql>('get user', SQL.getUser, [appId, userId]));
+    return r ? userFromSql(r) : null;
+  }
+
+  async getUsers(appId: string, userIds: string[]): Promise<UserRow[]> {
+    if (userIds.length === 0) return [];
+    const seen = new Map<string, UserRow>();
+    for (const piece of cutPadded([...new Set(userIds)])) {
+      const ids = paddedIds(piece);
+      for (const r of await this.rows<UserSql>('get users', SQL.getUsers(ids.length), [appId, ...ids])) seen.set(r.user_id, userFromSql(r));
+    }
+    return [...seen.values()].sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0));
+  }
+
+  async updateUser(appId: string, userId: string, patch: Partial<Pick<UserRow, 'name' | 'avatar' | 'meta' | 'password_hash' | 'tokens_valid_after'>>): Promise<void> {
+    const params = patchParams(['name', 'avatar', 'meta', 'password_hash', 'tokens_valid_after'] as const, patch,
+      (k, v) => (k === 'meta' ? json(v) : (v as string | number)));
+    const r = await this.primary.run('update user', SQL.updateUser, [...params, appId, userId]);
+    if (r.affected === 0) throw new StoreError('not_found', `user ${userId} not found`);
+  }
+
+  async searchUsers(appId: string, query: string, limit: number): Promise<UserRow[]> {
+    const n = Math.floor(limit);
+    if (!(n > 0)) return [];
+    const q = query.trim();
+    const [contains, prefix] = [likeContains(q), likePrefix(q)];
+    return (await this.rows<UserSql>('search users', SQL.searchUsers, [appId, contains, contains, q, prefix, prefix, n])).map(userFromSql);
+  }
+
+  // friends and blocks
+
+  async addFriend(appId: string, a: string, b: string, at: number): Promise<void> {
+    await this.primary.run('add friend', SQL.insertFriend, [appId, a, b, at, appId, b, a, at]);
+  }
+
+  async removeFriend(appId: string, a: string, b: string): Promise<void> {
+    await this.primary.run('remove friend', SQL.deleteFriend, [appId, a, b, b, a]);
+  }
+
+  async listFriends(appId: string, userId: string): Promise<string[]> {
+    return (await this.rows<{ friend_id: string }>('list friends', SQL.listFriends, [appId, userId])).map((r) => r.friend_id);
+  }
+
+  async isFriend(appId: string, a: string, b: string): Promise<boolean> {
+    return this.exists('is friend', SQL.isFriend, [appId, a, b]);
+  }
+
+  async block(appId: string, blocker: string, blocked: string, at: number): Promise<void> {
+    await this.primary.run('block', SQL.insertBlock, [appId, blocker, blocked, at]);
+  }
+
+  async unblock(appId: string, blocker: string, blocked: string): Promise<void> {
+    await this.primary.run('unblock', SQL.deleteBlock, [appId, blocker, blocked]);
+  }
+
+  async listBlocked(appId: string, blocker: string): Promise<string[]> {
+    return (await this.rows<{ blocked: string }>('list blocked', SQL.listBlocked, [appId, blocker])).map((r) => r.blocked);
+  }
+
+  async isBlocked(appId: string, blocker: string, blocked: string): Promise<boolean> {
+    return this.exists('is blocked', SQL.isBlocked, [appId, blocker, blocked]);
+  }
+
+  // groups
+
+  async createGroup(g: GroupRow): Promise<void> {
+    await this.primary.run('create group', SQL.insertGroup, [g.app_id, g.group_id, g.name, g.avatar ?? null, g.notice, g.owner,
+      bool(g.muted_all), bool(g.dismissed), g.max_members, g.created_at]);
+  }
+
+  async getGroup(appId: string, groupId: string): Promise<GroupRow | null> {
+    const r = one(await this.rows<GroupSql>('get group', SQL.getGroup, [appId, groupId]));
+    return r ? groupFromSql(r) : null;
+  }
+
+  async updateGroup(appId: string, groupId: string, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
+    const params = patchParams(['name', 'avatar', 'notice', 'owner', 'muted_all', 'dismissed'] as const, patch,
+      (_k, v) => (typeof v === 'boolean' ? bool(v) : (v as string)));
+    const r = await this.primary.run('update group', SQL.updateGroup, [...params, appId, groupId]);
+    if (r.affected === 0) throw new StoreError('not_found', `group ${groupId} not found`);
+  }
+
+  // conversations and members
+
+  async ensureConversation(appId: string, convId: string, type: ConvType, at: number): Promise<ConversationRow> {
+    await this.write('ensure conversation', SQL.insertConversation, [appId, convId, type, at, at], [convKey(appId, convId)]);
+    const r = await this.getConversation(appId, convId);
+    if (!r) throw new StoreError('unavailable', `ensure conversation: ${convId} vanished after insert`);
+    return r;
+  }
+
+  async getConversation(appId: string, convId: string): Promise<ConversationRow | null> {
+    const r = one(await this.rows<ConversationSql>('get conversation', SQL.getConversation, [appId, convId]));
+    return r ? conversationFromSql(r) : null;
+  }
+
+  async addMembers(rows: MemberRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const params = rows.map((m) => [m.app_id, m.conv_id, m.user_id, m.role, m.join_seq, m.read_seq, m.muted_until,
+      bool(m.muted), bool(m.pinned), bool(m.hidden), m.joined_at] as Param[]);
+    const keys = rows.flatMap((m) => [userKey(m.app_id, m.user_id), convKey(m.app_id, m.conv_id)]);
+    // One transaction: all rows or none. Padding repeats a row, which the no-op upsert skips.
+    const { gtid } = await this.primary.tx('add members', async (tx) => {
+      for (const piece of cutPadded(params)) await tx.run(SQL.insertMembers(piece.length), piece.flat());
+    });
+    this.router.recordWrite(keys, gtid);
+  }
+
+  async removeMember(appId: string, convId: string, userId: string): Promise<void> {
+    await this.write('remove member', SQL.deleteMember, [appId, convId, userId], [userKey(appId, userId), convKey(appId, convId)]);
+  }
+
+  async getMember(appId: string, convId: string, userId: string): Promise<MemberRow | null> {
+    const r = one(await this.rows<MemberSql>('get member', SQL.getMember, [appId, convId, userId]));
+    return r ? memberFromSql(r) : null;
+  }
+
+  async listMembers(appId: string, convId: string): Promise<MemberRow[]> {
+    return (await this.rows<MemberSql>('list members', SQL.listMembers, [appId, convId])).map(memberFromSql);
+  }
+
+  async countMembers(appId: string, convId: string): Promise<number> {
+    return Number(one(await this.rows<{ n: number }>('count members', SQL.countMembers, [appId, convId]))?.n ?? 0);
+  }
+
+  async updateMember(appId: string, convId: string, userId: string, patch: MemberPatch): Promise<void> {
+    const params = patchParams(['role', 'muted_until', 'muted', 'pinned', 'hidden'] as const, patch,
+      (_k, v) => (typeof v === 'boolean' ? bool(v) : (v as string | number)));
+    const n = await this.write('update member', SQL.updateMember, [...params, appId, convId, userId], [userKey(appId, userId)]);
+    if (n === 0) throw new StoreError('not_found', `${userId} is not a member of ${convId}`);
+  }
+
+  async markRead(appId: string, convId: string, userId: string, seq: number): Promise<number> {
+    await this.write('mark read', SQL.markRead, [seq, appId, convId, userId], [userKey(appId, userId), convKey(appId, convId)]);
+    const r = one(await this.rows<{ read_seq: number }>('mark read', SQL.readSeq, [appId, convId, userId]));
+    if (!r) throw new StoreError('not_found', `${userId} is not a member of ${convId}`);
+    return r.read_seq;
+  }
+
+  async listMemberConversations(appId: string, userId: string): Promise<MemberConversation[]> {
+    return this.replicaRead([userKey(appId, userId)], async (pool) =>
+      (await pool.run<MemberConversationSql>('list conversations', SQL.listMemberConversations, [appId, userId])).rows.map(memberConversationFromSql));
+  }
+
+  async readersAtLeast(appId: string, convId: string, seq: number): Promise<string[]> {
+    // Read receipts right after a read must show it: primary.
+    return (await this.rows<{ user_id: string }>('read receipts', SQL.readersAtLeast, [appId, convId, seq])).map((r) => r.user_id);
+  }
+
+  // messages
+
+  async maxSeq(appId: string, convId: string): Promise<number> {
+    return Number(one(await this.rows<{ n: number }>('max seq', MSQL.maxSeq, [appId, convId]))?.n ?? 0);
+  }
+
+  async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
+    const out = await this.writer.commit(messages);
+    if (out.stored.length > 0) {
+      const keys = new Set<string>();
+      for (const m of out.stored) keys.add(userKey(m.app_id, m.sender)).add(convKey(m.app_id, m.conv_id));
+      this.router.recordWrite([...keys], out.gtid);
+    }
+    return { duplicates: out.duplicates };
+  }
+
+  async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
+    const r = one(await this.rows<MessageSql>('find message', MSQL.byCmid, [appId, sender, cmid]));
+    return r ? messageFromSql(r) : null;
+  }
+
+  async getMessage(appId: string, convId: string, seq: number): Promise<StoredMessage | null> {
+    const r = one(await this.rows<MessageSql>('get message', MSQL.get, [appId, convId, seq]));
+    return r ? messageFromSql(r) : null;
+  }
+
+  async history(q: HistoryQuery): Promise<StoredMessage[]> {
+    const limit = Math.floor(q.limit);
+    if (!(limit > 0)) return [];
+    const base: Param[] = [q.app_id, q.conv_id, q.user_id, q.user_id];
+    // Sync forward (after) must not miss anything just committed: primary. Pages back in time tolerate lag.
+    if (q.after != null) {
+      return (await this.rows<MessageSql>('history', MSQL.oldestFirst, [...base, q.after, limit])).map(messageFromSql);
+    }
+    const before = q.before ?? Number.MAX_SAFE_INTEGER;
+    return this.replicaRead([userKey(q.app_id, q.user_id), convKey(q.app_id, q.conv_id)], async (pool) =>
+      (await pool.run<MessageSql>('history', MSQL.newestFirst, [...base, before, limit])).rows.map(messageFromSql));
+  }
+
+  async setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void> {
+    const { value: changed, gtid } = await this.primary.tx('set message status', async (tx) => {
+      const r = await tx.run(MSQL.setStatus, [status, at, appId, convId, seq]);
+      if (r.affected === 0) return false;
+      await tx.run(MSQL.setPreviewStatus, [status, appId, convId, seq]);
+      return true;
+    });
+    if (!changed) throw new StoreError('not_found', `message ${convId}#${seq} not found`);
+    this.router.recordWrite([convKey(appId, convId)], gtid);
+  }
+
+  async hideMessageFor(appId: string, convId: string, seq: number, userId: string): Promise<void> {
+    if (!(await this.exists('hide message', MSQL.get, [appId, convId, seq]))) throw new StoreError('not_found', `message ${convId}#${seq} not found`);
+    await this.write('hide message', MSQL.insertHidden, [appId, convId, userId, seq, this.now()], [userKey(appId, userId)]);
+  }
+
+  async search(q: SearchQuery): Promise<StoredMessage[]> {
+    return this.replicaRead([userKey(q.app_id, q.user_id)], (pool) => this.searcher.search(pool, q));
+  }
+
+  /** The plan `search` would use for `q` (diagnostics and tests; not part of Store). */
+  searchPlan(q: SearchQuery): Promise<SearchPlan | null> {
+    return this.searcher.plan(this.primary, q);
+  }
+
+  private async exists(what: string, sql: string, params: Param[]): Promise<boolean> {
+    return (await this.primary.run(what, sql, params)).rows.length > 0;
+  }
+}
