@@ -85,7 +85,7 @@ export function createCore(args: {
       return groups;
     },
   });
-  groups = new GroupChatService(store, apps, membership, pipeline, clock);
+  groups = new GroupChatService(store, apps, membership, pipeline, clock, seq);
   const box = new MessageBox(store, apps, membership, pipeline, clock);
   const notifications = new NotificationService(store, membership, pipeline, clock);
   const presence = new PresenceHub(location, pusher);

@@ -61,7 +61,7 @@ function chooseBackends(o: Options, store: Store, log: Logger): Backends {
   return {
     store,
     location: new MemoryLocation(),
-    seq: new MemorySeqAllocator((app, conv) => store.maxSeq(app, conv)),
+    seq: new MemorySeqAllocator((app, conv, size) => store.reserveSeqBlock(app, conv, size)),
     bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
   };
 }

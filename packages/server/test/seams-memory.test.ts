@@ -10,8 +10,13 @@ runLocationContract('memory', async () => {
   const location = new MemoryLocation();
   return { location, cleanup: () => location.close() };
 });
-runSeqContract('memory', async (seed) => {
-  const seq = new MemorySeqAllocator(seed);
+runSeqContract('memory', async (reserve) => {
+  const seq = new MemorySeqAllocator(reserve);
+  return { seq, cleanup: () => seq.close() };
+});
+// Small blocks: most calls of the contract cross a block boundary.
+runSeqContract('memory (blocks of 7)', async (reserve) => {
+  const seq = new MemorySeqAllocator(reserve, { blockSize: 7 });
   return { seq, cleanup: () => seq.close() };
 });
 runBusContract('in-process', async () => {

@@ -88,11 +88,17 @@ export class GroupCommitter {
     this.running = this.store
       .commitMessages(batch.map((p) => p.msg))
       .then(
-        ({ duplicates }) => {
+        ({ duplicates, conflicts }) => {
           this.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
           this.metrics?.commitBatchSize.observe(batch.length);
-          this.metrics?.messagesStored.inc(batch.length - duplicates.length);
-          settle(batch, duplicates);
+          this.metrics?.messagesStored.inc(batch.length - duplicates.length - conflicts.length);
+          if (conflicts.length === 0) return settle(batch, duplicates);
+          // A seq already taken (another allocator handed it out): only those messages fail; the rest is stored.
+          const refused = new Set(conflicts);
+          this.log?.error({ conflicts: conflicts.length, batch: batch.length }, 'seq conflicts in a group commit; those messages are not acked');
+          const e = new ParleyError('unavailable', 'the message could not be stored; retry with the same cmid');
+          for (const p of batch) if (refused.has(p.msg)) p.reject(e);
+          settle(batch.filter((p) => !refused.has(p.msg)), duplicates);
         },
         (err: unknown) => {
           this.log?.error({ err, batch: batch.length }, 'group commit failed; nothing of the batch is acked');

@@ -102,6 +102,7 @@ export class MessagePipeline implements NoticeWriter {
       ? await deps.single.route(input.app_id, input.sender, input.to)
       : await deps.groups.route(input.app_id, input.sender, input.to);
     await this.checkReferences(input, route);
+    await route.open?.();
 
     // Checked again: a resend on another connection may have got here during the awaits above.
     const again = this.inflight.get(key);

@@ -36,17 +36,20 @@ export class SingleChatService {
     if (app.settings.require_friendship && !(await this.relations.isFriend(appId, sender, to))) {
       throw new ParleyError('not_friend');
     }
-    if (!this.ensured.has(key)) {
+    // The conversation is created only once the whole send is accepted (Route.open).
+    const open = this.ensured.has(key) ? undefined : async () => {
       await this.ensure(appId, convId, sender, to);
       this.ensured.add(key);
-    }
-    return { convId, convType: 'single', recipients: [sender, to] };
+    };
+    return { convId, convType: 'single', recipients: [sender, to], open };
   }
 
   private async ensure(appId: string, convId: string, a: string, b: string): Promise<void> {
     const now = this.clock();
-    await this.store.ensureConversation(appId, convId, 'single', now);
-    await this.store.addMembers([newMemberRow(appId, convId, a, now), newMemberRow(appId, convId, b, now)]);
+    // The conversation and both member rows in one transaction.
+    await this.store.ensureConversations(appId, [{
+      conv_id: convId, type: 'single', members: [newMemberRow(appId, convId, a, now), newMemberRow(appId, convId, b, now)],
+    }], now);
     // A history or typing request before the first message may have cached "no members".
     this.membership.invalidate(appId, convId);
   }

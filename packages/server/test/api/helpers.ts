@@ -73,7 +73,7 @@ export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<
   link.onDown((m) => downs.push(m));
   const core = createCore({
     backends: {
-      store, location: new MemoryLocation(), seq: new MemorySeqAllocator((a, c) => store.maxSeq(a, c)), bus: new MemoryEventBus(),
+      store, location: new MemoryLocation(), seq: new MemorySeqAllocator((a, c, n) => store.reserveSeqBlock(a, c, n)), bus: new MemoryEventBus(),
     },
     transport: transport.dispatchSide,
     tokens: issuer,

@@ -2,13 +2,16 @@ import Database from 'better-sqlite3';
 import type { ConvType, MessageStatus } from '@parley/protocol';
 import {
   StoreError,
-  type AppRow, type AppSettings, type CommitResult, type ConversationRow, type GroupRow, type HistoryQuery, type MemberConversation,
-  type MemberPatch, type MemberRow, type SearchQuery, type Store, type StoredMessage, type UserRow,
+  type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
+  type GroupRow, type HistoryQuery, type MemberConversation, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
+  type Store, type StoredMessage, type TransferOwnershipResult, type UserRow,
 } from '../store.js';
+import { GroupWriter } from './group-writer.js';
 import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
 import { MessageWriter } from './message-writer.js';
 import { runMigrations } from './migrations.js';
+import { SeqMarks, type SeqBlock } from './seq-marks.js';
 import {
   appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, userFromSql,
   type AppSql, type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type UserSql,
@@ -46,6 +49,8 @@ interface Prepared {
   writer: MessageWriter;
   reader: MessageReader;
   searcher: MessageSearch;
+  groups: GroupWriter;
+  marks: SeqMarks;
 }
 
 /**
@@ -110,12 +115,15 @@ export class SqliteStore implements Store {
         writer: new MessageWriter(this.db),
         reader: new MessageReader(this.db),
         searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
+        groups: new GroupWriter(this.db),
+        marks: new SeqMarks(this.db),
       };
     });
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    this.prepared?.marks.flush(); // reservations asked for before the close: answered, not left hanging
     this.prepared = null;
     guard('close', () => {
       try {
@@ -230,15 +238,26 @@ export class SqliteStore implements Store {
 
   // groups
 
-  async createGroup(group: GroupRow): Promise<void> {
-    guard('create group', () => this.p.s.insertGroup.run({
-      ...group, avatar: group.avatar ?? null, muted_all: bool(group.muted_all), dismissed: bool(group.dismissed),
-    }));
+  async createGroup(group: GroupRow, convId: string, members: MemberRow[]): Promise<void> {
+    guard('create group', () => this.p.groups.createGroup(group, convId, members));
   }
 
   async getGroup(appId: string, groupId: string): Promise<GroupRow | null> {
     const r = guard('get group', () => this.p.s.getGroup.get(appId, groupId)) as GroupSql | undefined;
     return r ? groupFromSql(r) : null;
+  }
+
+  async getGroups(appId: string, groupIds: string[]): Promise<GroupRow[]> {
+    if (groupIds.length === 0) return [];
+    return (guard('get groups', () => this.p.s.getGroups.all(appId, JSON.stringify(groupIds))) as GroupSql[]).map(groupFromSql);
+  }
+
+  async addGroupMembers(appId: string, groupId: string, convId: string, users: string[], opts: { at: number; minJoinSeq: number }): Promise<AddGroupMembersResult> {
+    return guard('add group members', () => this.p.groups.addGroupMembers(appId, groupId, convId, users, opts.at, opts.minJoinSeq));
+  }
+
+  async transferOwnership(appId: string, groupId: string, convId: string, from: string, to: string): Promise<TransferOwnershipResult> {
+    return guard('transfer ownership', () => this.p.groups.transferOwnership(appId, groupId, convId, from, to));
   }
 
   async updateGroup(appId: string, groupId: string, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
@@ -255,6 +274,10 @@ export class SqliteStore implements Store {
       this.p.s.insertConversation.run(appId, convId, type, at, at);
       return conversationFromSql(this.p.s.getConversation.get(appId, convId) as ConversationSql);
     });
+  }
+
+  async ensureConversations(appId: string, convs: ConversationWithMembers[], at: number): Promise<void> {
+    guard('ensure conversations', () => this.p.groups.ensureConversations(appId, convs, at));
   }
 
   async getConversation(appId: string, convId: string): Promise<ConversationRow | null> {
@@ -278,6 +301,12 @@ export class SqliteStore implements Store {
   async getMember(appId: string, convId: string, userId: string): Promise<MemberRow | null> {
     const r = guard('get member', () => this.p.s.getMember.get(appId, convId, userId)) as MemberSql | undefined;
     return r ? memberFromSql(r) : null;
+  }
+
+  async getMemberRows(appId: string, keys: Array<{ conv_id: string; user_id: string }>): Promise<MemberRow[]> {
+    if (keys.length === 0) return [];
+    const pairs = JSON.stringify(keys.map((k) => [k.conv_id, k.user_id]));
+    return (guard('get members', () => this.p.s.getMemberRows.all({ app_id: appId, keys: pairs })) as MemberSql[]).map(memberFromSql);
   }
 
   async listMembers(appId: string, convId: string): Promise<MemberRow[]> {
@@ -316,9 +345,13 @@ export class SqliteStore implements Store {
     return guard('max seq', () => this.p.reader.maxSeq(appId, convId));
   }
 
+  async reserveSeqBlock(appId: string, convId: string, size: number): Promise<SeqBlock> {
+    return this.p.marks.reserveBlock(appId, convId, size);
+  }
+
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
-    // MessageWriter dedups by cmid and translates its own errors.
-    return { duplicates: this.p.writer.commit(messages) };
+    // MessageWriter dedups by cmid, reports seq conflicts and translates its own errors.
+    return this.p.writer.commit(messages);
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
@@ -335,6 +368,10 @@ export class SqliteStore implements Store {
 
   async setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void> {
     guard('set message status', () => this.p.reader.setMessageStatus(appId, convId, seq, status, at));
+  }
+
+  async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {
+    return guard('recall message', () => this.p.reader.recall(appId, convId, seq, opts.at, opts.createdSince));
   }
 
   async hideMessageFor(appId: string, convId: string, seq: number, userId: string): Promise<void> {
