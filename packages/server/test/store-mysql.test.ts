@@ -19,5 +19,6 @@ after(async () => {
 runStoreContract('mysql (MariaDB primary)', async () => {
   const db = await pair.createDatabase();
   const store = new MysqlStore({ primaryUrl: db.primaryUrl });
-  return { store, cleanup: () => store.close() };
+  // A second handle on the same database stands for a second process.
+  return { store, cleanup: () => store.close(), openAnother: async () => new MysqlStore({ primaryUrl: db.primaryUrl }) };
 });

@@ -4,7 +4,7 @@ import { placeholders, shapeCache } from './statement-shapes.js';
  * SQL of the domain tables (apps, users, relations, groups, conversations,
  * members). Every statement has one fixed shape: patch updates use
  * `IF(set_flag, value, column)` instead of SQL built per call, and id lists
- * are padded to a few sizes, so the per-connection prepared-statement cache
+ * are cut and padded to a few sizes (statement-shapes.ts), so the per-connection prepared-statement cache
  * stays small and hits. Existing rows are skipped with a no-op
  * ON DUPLICATE KEY UPDATE, not INSERT IGNORE, which would also hide bad values.
  */
@@ -46,6 +46,7 @@ export const SQL = {
   insertGroup: `INSERT INTO chat_groups (app_id, group_id, name, avatar, notice, owner, muted_all, dismissed, max_members, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   getGroup: 'SELECT * FROM chat_groups WHERE app_id = ? AND group_id = ?',
+  getGroups: shapeCache((n) => `SELECT * FROM chat_groups WHERE app_id = ? AND group_id IN (${Array.from({ length: n }, () => '?').join(', ')})`),
   updateGroup: `UPDATE chat_groups SET
       name = IF(?, ?, name), avatar = IF(?, ?, avatar), notice = IF(?, ?, notice),
       owner = IF(?, ?, owner), muted_all = IF(?, ?, muted_all), dismissed = IF(?, ?, dismissed)
@@ -58,6 +59,8 @@ export const SQL = {
     ON DUPLICATE KEY UPDATE user_id = user_id`),
   deleteMember: 'DELETE FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?',
   getMember: `SELECT ${MEMBER_COLS} FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?`,
+  getMemberRows: shapeCache((n) => `SELECT ${MEMBER_COLS} FROM conversation_members
+    WHERE app_id = ? AND (conv_id, user_id) IN (${placeholders(n, 2)})`),
   listMembers: `SELECT ${MEMBER_COLS} FROM conversation_members WHERE app_id = ? AND conv_id = ? ORDER BY joined_at, user_id`,
   countMembers: 'SELECT COUNT(*) AS n FROM conversation_members WHERE app_id = ? AND conv_id = ?',
   updateMember: `UPDATE conversation_members SET
@@ -86,13 +89,5 @@ export function patchParams<K extends string>(keys: readonly K[], patch: Partial
     const present = patch[k] !== undefined;
     out.push(present ? 1 : 0, present ? encode(k, patch[k]) : null);
   }
-  return out;
-}
-
-/** `ids` padded (by repeating the last) to the next of a few list sizes, for an IN list of fixed shape. */
-export function paddedIds(ids: readonly string[]): string[] {
-  const size = [1, 8, 32, 128].find((s) => s >= ids.length) ?? Math.ceil(ids.length / 128) * 128;
-  const out = [...ids];
-  while (out.length < size) out.push(out[out.length - 1]!);
   return out;
 }

@@ -29,6 +29,7 @@ const SEARCH_ORDER = 'ORDER BY m.created_at DESC, m.conv_id, m.seq DESC LIMIT ?'
 
 export const MSQL = {
   get: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq = ?`,
+  getForUpdate: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq = ? FOR UPDATE`,
   byCmid: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.sender = ? AND m.cmid = ?`,
   maxSeq: 'SELECT COALESCE(MAX(seq), 0) AS n FROM messages WHERE app_id = ? AND conv_id = ?',
   /** params: FROM_MEMBER, before, limit */

@@ -1,5 +1,5 @@
 import { parseConvId } from '@parley/protocol';
-import { StoreError, type StoredMessage } from '../store.js';
+import type { StoredMessage } from '../store.js';
 import { MESSAGE_COLUMNS, messageFromSql, messageToSql, previewJson, type MessageSql } from '../sqlite/rows.js';
 import { searchableText } from '../sqlite/search-text.js';
 import { indexColumns } from './search-tokens.js';
@@ -17,8 +17,8 @@ import { cutExact, cutPadded, placeholders, shapeCache } from './statement-shape
  *   its size stored every row (the usual case, no extra read). Otherwise its
  *   rows are read back by (app, sender, cmid): a row with our conv/seq/msg_id
  *   is ours; another row is the original of a duplicate (reported, nothing
- *   moved); no row means our insert collided on (app, conv, seq): a reused
- *   seq, so the whole batch is rolled back with `conflict`.
+ *   moved); no row means our insert collided on (app, conv, seq): a seq
+ *   conflict, reported per message (nothing moved; the rest is stored).
  * - conversations: last_seq / preview moved forward only (multi-row upsert);
  * - senders' read_seq advanced (one UPDATE joined to the batch's rows);
  * both in the same transaction, in a sorted order so concurrent batches take
@@ -52,6 +52,7 @@ const byKey = <T extends { app_id: string; conv_id: string }>(x: T, y: T) =>
 
 export interface WriteOutcome {
   duplicates: StoredMessage[];
+  conflicts: StoredMessage[];
   /** the messages stored (for read-your-writes bookkeeping) */
   stored: StoredMessage[];
   gtid?: string;
@@ -61,7 +62,7 @@ export class MessageWriter {
   constructor(private readonly pool: SqlPool) {}
 
   async commit(batch: readonly StoredMessage[]): Promise<WriteOutcome> {
-    if (batch.length === 0) return { duplicates: [], stored: [] };
+    if (batch.length === 0) return { duplicates: [], conflicts: [], stored: [] };
     const rows = batch.map((m) => {
       const r = messageToSql(m, null);
       const ix = indexColumns(searchableText(m.type, m.content));
@@ -72,8 +73,9 @@ export class MessageWriter {
     return { ...value, gtid };
   }
 
-  private async write(tx: Tx, rows: Array<{ m: StoredMessage; params: Param[] }>): Promise<{ duplicates: StoredMessage[]; stored: StoredMessage[] }> {
+  private async write(tx: Tx, rows: Array<{ m: StoredMessage; params: Param[] }>): Promise<Omit<WriteOutcome, 'gtid'>> {
     const duplicates: StoredMessage[] = [];
+    const conflicts: StoredMessage[] = [];
     const stored: StoredMessage[] = [];
     for (const piece of cutExact(rows)) {
       const { affected } = await tx.run(insertSql(piece.length), piece.flatMap((r) => r.params));
@@ -91,7 +93,10 @@ export class MessageWriter {
       for (const { m } of piece) {
         const k = key3(m.app_id, m.sender, m.cmid);
         const row = found.get(k);
-        if (!row) throw new StoreError('conflict', 'a seq of the batch is already used in its conversation; nothing of the batch was stored');
+        if (!row) {
+          conflicts.push(m);
+          continue;
+        }
         if (!claimed.has(k) && row.conv_id === m.conv_id && row.seq === m.seq && row.msg_id === m.msg_id) {
           claimed.add(k);
           stored.push(m);
@@ -100,7 +105,7 @@ export class MessageWriter {
         }
       }
     }
-    if (stored.length === 0) return { duplicates, stored };
+    if (stored.length === 0) return { duplicates, conflicts, stored };
 
     const heads = new Map<string, Head>();
     const senders = new Map<string, { app_id: string; conv_id: string; user_id: string; seq: number }>();
@@ -120,6 +125,6 @@ export class MessageWriter {
     const readRows = [...senders.values()].sort((a, b) => byKey(a, b) || (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0))
       .map((s) => [s.app_id, s.conv_id, s.user_id, s.seq] as Param[]);
     for (const piece of cutPadded(readRows)) await tx.run(advanceReadSql(piece.length), piece.flat());
-    return { duplicates, stored };
+    return { duplicates, conflicts, stored };
   }
 }

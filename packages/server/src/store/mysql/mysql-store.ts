@@ -1,21 +1,24 @@
 import type { ConvType, MessageStatus } from '@parley/protocol';
 import {
   StoreError,
-  type AppRow, type AppSettings, type CommitResult, type ConversationRow, type GroupRow, type HistoryQuery, type MemberConversation,
-  type MemberPatch, type MemberRow, type SearchQuery, type Store, type StoredMessage, type UserRow,
+  type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
+  type GroupRow, type HistoryQuery, type MemberConversation, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
+  type Store, type StoredMessage, type TransferOwnershipResult, type UserRow,
 } from '../store.js';
 import {
   appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, messageFromSql, userFromSql,
   type AppSql, type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type MessageSql, type UserSql,
 } from '../sqlite/rows.js';
 import { likeContains, likePrefix } from '../sqlite/search-text.js';
-import { paddedIds, patchParams, SQL } from './domain-sql.js';
+import { patchParams, SQL } from './domain-sql.js';
+import { GroupOps, insertMembers } from './group-ops.js';
 import { MSQL } from './message-sql.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
 import { MessageWriter } from './message-writer.js';
 import { runMysqlMigrations } from './migrations.js';
 import { ReplicaRouter, type ReplicaRouterOptions, type ReplicaStatus } from './replica-router.js';
 import { cutPadded } from './statement-shapes.js';
+import { SeqMarks, type SeqBlock } from './seq-marks.js';
 import { SqlPool, type Param } from './sql-pool.js';
 
 export interface MysqlStoreOptions {
@@ -55,6 +58,8 @@ export class MysqlStore implements Store {
   private readonly router: ReplicaRouter;
   private readonly writer: MessageWriter;
   private readonly searcher: MessageSearch;
+  private readonly groups: GroupOps;
+  private readonly marks: SeqMarks;
   private readonly now: () => number;
   private migrated = false;
 
@@ -73,6 +78,8 @@ export class MysqlStore implements Store {
     this.router = new ReplicaRouter(this.primary, this.replicaPools.map((pool, i) => ({ pool, url: opts.replicaUrls![i]! })), opts.replica);
     this.writer = new MessageWriter(this.writerPool);
     this.searcher = new MessageSearch(opts.searchScanMaxMessages);
+    this.groups = new GroupOps(this.primary);
+    this.marks = new SeqMarks(this.primary);
   }
 
   async migrate(): Promise<void> {
@@ -83,6 +90,7 @@ export class MysqlStore implements Store {
 
   async close(): Promise<void> {
     this.router.stop();
+    await this.marks.flush(); // reservations asked for before the close: answered, not left hanging
     await Promise.all([this.primary, this.writerPool, ...this.replicaPools].map((p) => p.close()));
   }
 
@@ -169,8 +177,7 @@ export class MysqlStore implements Store {
     if (userIds.length === 0) return [];
     const seen = new Map<string, UserRow>();
     for (const piece of cutPadded([...new Set(userIds)])) {
-      const ids = paddedIds(piece);
-      for (const r of await this.rows<UserSql>('get users', SQL.getUsers(ids.length), [appId, ...ids])) seen.set(r.user_id, userFromSql(r));
+      for (const r of await this.rows<UserSql>('get users', SQL.getUsers(piece.length), [appId, ...piece])) seen.set(r.user_id, userFromSql(r));
     }
     return [...seen.values()].sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0));
   }
@@ -226,14 +233,34 @@ export class MysqlStore implements Store {
 
   // groups
 
-  async createGroup(g: GroupRow): Promise<void> {
-    await this.primary.run('create group', SQL.insertGroup, [g.app_id, g.group_id, g.name, g.avatar ?? null, g.notice, g.owner,
-      bool(g.muted_all), bool(g.dismissed), g.max_members, g.created_at]);
+  async createGroup(g: GroupRow, convId: string, members: MemberRow[]): Promise<void> {
+    const gtid = await this.groups.createGroup(g, convId, members);
+    this.router.recordWrite([convKey(g.app_id, convId), ...members.map((m) => userKey(m.app_id, m.user_id))], gtid);
   }
 
   async getGroup(appId: string, groupId: string): Promise<GroupRow | null> {
     const r = one(await this.rows<GroupSql>('get group', SQL.getGroup, [appId, groupId]));
     return r ? groupFromSql(r) : null;
+  }
+
+  async getGroups(appId: string, groupIds: string[]): Promise<GroupRow[]> {
+    const found = new Map<string, GroupRow>();
+    for (const piece of cutPadded([...new Set(groupIds)])) {
+      for (const r of await this.rows<GroupSql>('get groups', SQL.getGroups(piece.length), [appId, ...piece])) found.set(r.group_id, groupFromSql(r));
+    }
+    return [...found.values()];
+  }
+
+  async addGroupMembers(appId: string, groupId: string, convId: string, users: string[], opts: { at: number; minJoinSeq: number }): Promise<AddGroupMembersResult> {
+    const { result, gtid } = await this.groups.addGroupMembers(appId, groupId, convId, users, opts.at, opts.minJoinSeq);
+    if (result.ok) this.router.recordWrite([convKey(appId, convId), ...result.added.map((u) => userKey(appId, u))], gtid);
+    return result;
+  }
+
+  async transferOwnership(appId: string, groupId: string, convId: string, from: string, to: string): Promise<TransferOwnershipResult> {
+    const { result, gtid } = await this.groups.transferOwnership(appId, groupId, convId, from, to);
+    if (result.ok) this.router.recordWrite([userKey(appId, from), userKey(appId, to)], gtid);
+    return result;
   }
 
   async updateGroup(appId: string, groupId: string, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
@@ -252,6 +279,11 @@ export class MysqlStore implements Store {
     return r;
   }
 
+  async ensureConversations(appId: string, convs: ConversationWithMembers[], at: number): Promise<void> {
+    const gtid = await this.groups.ensureConversations(appId, convs, at);
+    this.router.recordWrite(convs.flatMap((c) => [convKey(appId, c.conv_id), ...c.members.map((m) => userKey(appId, m.user_id))]), gtid);
+  }
+
   async getConversation(appId: string, convId: string): Promise<ConversationRow | null> {
     const r = one(await this.rows<ConversationSql>('get conversation', SQL.getConversation, [appId, convId]));
     return r ? conversationFromSql(r) : null;
@@ -259,13 +291,8 @@ export class MysqlStore implements Store {
 
   async addMembers(rows: MemberRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const params = rows.map((m) => [m.app_id, m.conv_id, m.user_id, m.role, m.join_seq, m.read_seq, m.muted_until,
-      bool(m.muted), bool(m.pinned), bool(m.hidden), m.joined_at] as Param[]);
     const keys = rows.flatMap((m) => [userKey(m.app_id, m.user_id), convKey(m.app_id, m.conv_id)]);
-    // One transaction: all rows or none. Padding repeats a row, which the no-op upsert skips.
-    const { gtid } = await this.primary.tx('add members', async (tx) => {
-      for (const piece of cutPadded(params)) await tx.run(SQL.insertMembers(piece.length), piece.flat());
-    });
+    const { gtid } = await this.primary.tx('add members', (tx) => insertMembers(tx, rows));
     this.router.recordWrite(keys, gtid);
   }
 
@@ -276,6 +303,17 @@ export class MysqlStore implements Store {
   async getMember(appId: string, convId: string, userId: string): Promise<MemberRow | null> {
     const r = one(await this.rows<MemberSql>('get member', SQL.getMember, [appId, convId, userId]));
     return r ? memberFromSql(r) : null;
+  }
+
+  async getMemberRows(appId: string, keys: Array<{ conv_id: string; user_id: string }>): Promise<MemberRow[]> {
+    const found = new Map<string, MemberRow>();
+    for (const piece of cutPadded(keys)) {
+      const params = [appId, ...piece.flatMap((k) => [k.conv_id, k.user_id])];
+      for (const r of await this.rows<MemberSql>('get members', SQL.getMemberRows(piece.length), params)) {
+        found.set(`${r.conv_id}\u0000${r.user_id}`, memberFromSql(r));
+      }
+    }
+    return [...found.values()];
   }
 
   async listMembers(appId: string, convId: string): Promise<MemberRow[]> {
@@ -316,6 +354,10 @@ export class MysqlStore implements Store {
     return Number(one(await this.rows<{ n: number }>('max seq', MSQL.maxSeq, [appId, convId]))?.n ?? 0);
   }
 
+  async reserveSeqBlock(appId: string, convId: string, size: number): Promise<SeqBlock> {
+    return this.marks.reserveBlock(appId, convId, size);
+  }
+
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
     const out = await this.writer.commit(messages);
     if (out.stored.length > 0) {
@@ -323,7 +365,7 @@ export class MysqlStore implements Store {
       for (const m of out.stored) keys.add(userKey(m.app_id, m.sender)).add(convKey(m.app_id, m.conv_id));
       this.router.recordWrite([...keys], out.gtid);
     }
-    return { duplicates: out.duplicates };
+    return { duplicates: out.duplicates, conflicts: out.conflicts };
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
@@ -358,6 +400,22 @@ export class MysqlStore implements Store {
     });
     if (!changed) throw new StoreError('not_found', `message ${convId}#${seq} not found`);
     this.router.recordWrite([convKey(appId, convId)], gtid);
+  }
+
+  async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {
+    const { value, gtid } = await this.primary.tx('recall message', async (tx): Promise<RecallResult> => {
+      const row = (await tx.run<MessageSql>(MSQL.getForUpdate, [appId, convId, seq])).rows[0];
+      if (!row) return { ok: false, reason: 'not_found' };
+      const message = messageFromSql(row);
+      if (message.type === 'notice') return { ok: false, reason: 'notice', message };
+      if (message.status === 'recalled') return { ok: false, reason: 'already_recalled', message };
+      if (opts.createdSince !== undefined && message.created_at < opts.createdSince) return { ok: false, reason: 'expired', message };
+      await tx.run(MSQL.setStatus, ['recalled', opts.at, appId, convId, seq]);
+      await tx.run(MSQL.setPreviewStatus, ['recalled', appId, convId, seq]);
+      return { ok: true, message };
+    }, { readCommitted: true });
+    if (value.ok) this.router.recordWrite([convKey(appId, convId)], gtid);
+    return value;
   }
 
   async hideMessageFor(appId: string, convId: string, seq: number, userId: string): Promise<void> {

@@ -100,13 +100,16 @@ export class SqlPool {
   /**
    * `fn` in one transaction on one connection; retried from the start on a
    * deadlock. Resolves only after COMMIT returned, with the GTID it was logged
-   * under (MariaDB with last_gtid tracking on).
+   * under (MariaDB with last_gtid tracking on). `readCommitted`: this
+   * transaction reads the latest committed rows at every statement (after a
+   * lock wait it sees what the lock holder committed), without gap locks.
    */
-  tx<T>(what: string, fn: (tx: Tx) => Promise<T>): Promise<{ value: T; gtid?: string }> {
+  tx<T>(what: string, fn: (tx: Tx) => Promise<T>, opts: { readCommitted?: boolean } = {}): Promise<{ value: T; gtid?: string }> {
     return withRetry(what, async () => {
       const conn = await this.pool.getConnection();
       let broken = false;
       try {
+        if (opts.readCommitted) await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
         await conn.query('START TRANSACTION');
         const value = await fn({
           run: async <R>(sql: string, params: Param[] = []) => {
