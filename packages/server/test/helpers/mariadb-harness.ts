@@ -64,7 +64,12 @@ function safeRead(path: string): string {
   }
 }
 
-export async function startMariaDbPair(): Promise<MariaDbPair> {
+export interface MariaDbPairOptions {
+  /** InnoDB buffer pool of each server (default 64 MB: tests; the bench asks for more) */
+  bufferPoolMb?: number;
+}
+
+export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<MariaDbPair> {
   if (!haveMariaDb()) throw new Error('mariadbd is not installed on this machine');
   const base = mkdtempSync(join(tmpdir(), 'parley-mariadb-'));
   const user = userInfo().username;
@@ -81,7 +86,7 @@ export async function startMariaDbPair(): Promise<MariaDbPair> {
       `--socket=${join(base, `${name}.sock`)}`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${join(base, `${name}.pid`)}`,
       `--server-id=${serverId}`, `--log-bin=${join(base, name, 'binlog')}`, '--binlog-format=ROW', '--gtid-strict-mode=1',
       '--log-slave-updates=1', '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci', '--skip-name-resolve',
-      '--innodb-buffer-pool-size=64M', '--innodb-log-file-size=48M', '--max-connections=300', `--log-error=${errLog}`, ...extra],
+      `--innodb-buffer-pool-size=${opts.bufferPoolMb ?? 64}M`, '--innodb-log-file-size=48M', '--max-connections=300', `--log-error=${errLog}`, ...extra],
     { stdio: 'ignore' });
     procs.push(proc);
     return { proc, errLog };

@@ -4,7 +4,7 @@ import { MESSAGE_COLUMNS, messageFromSql, messageToSql, previewJson, type Messag
 import { searchableText } from '../sqlite/search-text.js';
 import { indexColumns } from './search-tokens.js';
 import type { Param, SqlPool, Tx } from './sql-pool.js';
-import { cutExact, cutPadded, placeholders, shapeCache } from './statement-shapes.js';
+import { cutPadded, cutWithPadding, placeholders, shapeCache } from './statement-shapes.js';
 
 /**
  * Group commit on the primary: one transaction per batch on one pooled
@@ -12,9 +12,11 @@ import { cutExact, cutPadded, placeholders, shapeCache } from './statement-shape
  * COMMIT returned.
  *
  * - messages: multi-row INSERTs in fixed shapes (64/16/4/1 rows) with
- *   ON DUPLICATE KEY UPDATE as a no-op, so neither unique key raises. The
- *   connection counts changed rows, so a piece whose affected count equals
- *   its size stored every row (the usual case, no extra read). Otherwise its
+ *   ON DUPLICATE KEY UPDATE as a no-op, so neither unique key raises. A
+ *   short piece is padded with copies of its last row, which collide with
+ *   that row and change nothing. The connection counts changed rows, so a
+ *   piece whose affected count equals its real rows stored every one of them
+ *   (the usual case, no extra read). Otherwise its
  *   rows are read back by (app, sender, cmid): a row with our conv/seq/msg_id
  *   is ours; another row is the original of a duplicate (reported, nothing
  *   moved); no row means our insert collided on (app, conv, seq): a seq
@@ -77,8 +79,8 @@ export class MessageWriter {
     const duplicates: StoredMessage[] = [];
     const conflicts: StoredMessage[] = [];
     const stored: StoredMessage[] = [];
-    for (const piece of cutExact(rows)) {
-      const { affected } = await tx.run(insertSql(piece.length), piece.flatMap((r) => r.params));
+    for (const { real: piece, padded } of cutWithPadding(rows)) {
+      const { affected } = await tx.run(insertSql(padded.length), padded.flatMap((r) => r.params));
       if (affected === piece.length) {
         stored.push(...piece.map((r) => r.m));
         continue;

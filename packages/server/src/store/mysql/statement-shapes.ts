@@ -7,32 +7,25 @@
 
 export const ROW_SHAPES = [64, 16, 4, 1] as const;
 
-/** Cut `items` greedily into pieces of the fixed sizes (no padding: for inserts). */
-export function cutExact<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  let i = 0;
-  for (const size of ROW_SHAPES) {
-    while (items.length - i >= size) {
-      out.push(items.slice(i, i + size));
-      i += size;
-    }
-  }
-  return out;
-}
-
 /**
  * Cut `items` into pieces of the fixed sizes, the last one padded by
  * repeating its final item (for statements where a repeated row is harmless:
  * lookups, idempotent updates). Fewer round trips than cutExact.
  */
 export function cutPadded<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
+  return cutWithPadding(items).map((p) => p.padded);
+}
+
+/** As cutPadded, also giving each piece's real items (before the padding). */
+export function cutWithPadding<T>(items: readonly T[]): Array<{ real: T[]; padded: T[] }> {
+  const out: Array<{ real: T[]; padded: T[] }> = [];
   const max = ROW_SHAPES[0];
   for (let i = 0; i < items.length; i += max) {
-    const piece = items.slice(i, i + max);
-    const size = [...ROW_SHAPES].reverse().find((s) => s >= piece.length) ?? max;
-    while (piece.length < size) piece.push(piece[piece.length - 1]!);
-    out.push(piece);
+    const real = items.slice(i, i + max);
+    const size = [...ROW_SHAPES].reverse().find((s) => s >= real.length) ?? max;
+    const padded = [...real];
+    while (padded.length < size) padded.push(real[real.length - 1]!);
+    out.push({ real, padded });
   }
   return out;
 }
