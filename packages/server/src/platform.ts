@@ -66,7 +66,9 @@ function chooseBackends(o: Options, store: Store, log: Logger): Backends {
   return {
     store,
     location: new MemoryLocation(),
-    seq: new MemorySeqAllocator((app, conv, size) => store.reserveSeqBlock(app, conv, size)),
+    seq: new MemorySeqAllocator((app, conv, size) => store.reserveSeqBlock(app, conv, size), {
+      release: (blocks) => store.releaseSeqBlocks(blocks),
+    }),
     bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
   };
 }

@@ -1,9 +1,12 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { runLocationContract } from './contract/location-contract.js';
 import { runSeqContract } from './contract/seq-contract.js';
 import { runBusContract } from './contract/bus-contract.js';
 import { MemoryLocation } from '../src/location/memory-location.js';
 import { MemorySeqAllocator } from '../src/seq/memory-seq-allocator.js';
 import { MemoryEventBus } from '../src/bus/memory-event-bus.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 // The embedded implementations of the location, seq and bus seams against their contracts.
 runLocationContract('memory', async () => {
@@ -22,4 +25,29 @@ runSeqContract('memory (blocks of 7)', async (reserve) => {
 runBusContract('in-process', async () => {
   const bus = new MemoryEventBus();
   return { bus, cleanup: () => bus.close() };
+});
+
+describe('MemorySeqAllocator over the SQLite mark', () => {
+  it('continues above the block after a crash, and without a gap after a graceful close', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.migrate();
+    const make = () => new MemorySeqAllocator((a, c, n) => store.reserveSeqBlock(a, c, n), {
+      blockSize: 50, release: (blocks) => store.releaseSeqBlocks(blocks),
+    });
+    try {
+      const crashed = make();
+      for (let i = 1; i <= 3; i++) assert.equal(await crashed.next('app', 'g:c'), i);
+      // never closed (a crash): its block 1..50 is lost, the next one starts above it
+      const second = make();
+      assert.equal(await second.current('app', 'g:c'), 50);
+      assert.equal(await second.next('app', 'g:c'), 51);
+      assert.equal(await second.next('app', 'g:c'), 52);
+      await second.close(); // gives back 53..100
+      const third = make();
+      assert.equal(await third.next('app', 'g:c'), 53);
+      await third.close();
+    } finally {
+      await store.close();
+    }
+  });
 });

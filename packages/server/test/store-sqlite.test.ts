@@ -226,7 +226,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           m('g:b', 25, { content: { text: 'budget hidden 北京' }, created_at: 2005 }),
           ...texts.map((text, i) => m('g:other', i + 1, { content: { text }, created_at: 1000 + i })),
         ]);
-        await s.setMessageStatus('app', 'g:b', 24, 'recalled', 3000);
+        await s.recallMessage('app', 'g:b', 24, { at: 3000 });
         await s.hideMessageFor('app', 'g:b', 25, 'me');
       }
       const queries = ['budget', 'BUDGET', 'Budget.pdf', 'οδοσ', 'ΟΔΌΣ', 'µ-s', 'μ-SIZED', 'straße', 'STRASSE', 'stop', 'ſto',

@@ -1,8 +1,10 @@
-import type { SeqAllocator, SeqReserve } from './seq-allocator.js';
+import type { SeqAllocator, SeqRelease, SeqReserve } from './seq-allocator.js';
 
 export interface MemorySeqAllocatorOptions {
   /** seqs reserved in the store per reservation (default 100): bigger blocks mean fewer store writes, bigger gaps after a restart */
   blockSize?: number;
+  /** gives the unused rest of each block back on close (Store.releaseSeqBlocks), so a clean restart leaves no gaps */
+  release?: SeqRelease;
 }
 
 interface Block {
@@ -20,15 +22,18 @@ interface Block {
  * reservation. Safe with several allocators on one store (each holds its own
  * blocks, so their seqs never collide), but seqs of one conversation are then
  * not handed out in global order across them — one dispatcher per
- * conversation keeps them ordered. A restart loses the rest of each block (gaps).
+ * conversation keeps them ordered. A crash loses the rest of each block
+ * (gaps); a graceful close gives it back when `release` is given.
  */
 export class MemorySeqAllocator implements SeqAllocator {
   private readonly blocks = new Map<string, Block>();
   private readonly reserving = new Map<string, Promise<Block>>();
   private readonly blockSize: number;
+  private readonly release: SeqRelease | undefined;
 
   constructor(private readonly reserve: SeqReserve, opts: MemorySeqAllocatorOptions = {}) {
     this.blockSize = Math.max(1, Math.floor(opts.blockSize ?? 100));
+    this.release = opts.release;
   }
 
   async next(appId: string, convId: string): Promise<number> {
@@ -45,8 +50,16 @@ export class MemorySeqAllocator implements SeqAllocator {
     return (this.blocks.get(k) ?? (await this.refill(k, appId, convId))).cur;
   }
 
+  /** Call after the last seq handed out was committed or abandoned (the committer flushed). */
   async close(): Promise<void> {
+    await Promise.allSettled(this.reserving.values());
+    const unused = [...this.blocks].filter(([, b]) => b.cur < b.last);
     this.blocks.clear();
+    if (!this.release || unused.length === 0) return;
+    await this.release(unused.map(([k, b]) => {
+      const [app_id, conv_id] = k.split('\u0000') as [string, string];
+      return { app_id, conv_id, last: b.last, used: b.cur };
+    }));
   }
 
   /** Reserve the next block for `k` (one reservation at a time per conversation). */

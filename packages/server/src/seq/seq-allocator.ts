@@ -30,3 +30,10 @@ export interface SeqAllocator {
  * Implemented by the store (`Store.reserveSeqBlock`).
  */
 export type SeqReserve = (appId: string, convId: string, size: number) => Promise<{ first: number; last: number }>;
+
+/**
+ * Gives back the unused tail of blocks when an allocator closes gracefully
+ * (`Store.releaseSeqBlocks`): only while no later block was reserved, so
+ * nothing handed out can be handed out again.
+ */
+export type SeqRelease = (blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>) => Promise<void>;

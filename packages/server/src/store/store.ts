@@ -1,4 +1,4 @@
-import type { ConvType, MessageStatus } from '@parley/protocol';
+import type { ConvType } from '@parley/protocol';
 import type {
   AppRow, AppSettings, ConversationRow, GroupRow, HistoryQuery, MemberConversation, MemberPatch, MemberRow,
   SearchQuery, StoredMessage, UserRow,
@@ -21,6 +21,9 @@ export type * from './store-rows.js';
  * - Every method that writes is one transaction: it happens entirely or not at
  *   all, and a method documented as conditional decides on the rows as they
  *   are inside that transaction (no read-check-write race between handles).
+ * - (app, sender, cmid) and (app, conv, seq) are each unique over the whole
+ *   store: a resend is never stored twice, a seq never holds two messages,
+ *   whichever handle or process commits (see `commitMessages`).
  * - Every query is scoped to one app.
  * - read_seq only moves forward.
  * Errors are StoreError with a backend-neutral kind; driver errors are
@@ -181,11 +184,21 @@ export interface MessageStore {
    * in one committed transaction, first = max(mark, last committed seq) + 1,
    * last = first + size − 1, and the mark becomes last. Two callers (any
    * handles, any processes) never get overlapping blocks, and no block ever
-   * starts at or below a committed seq or an earlier block. The mark is never
+   * starts at or below a committed seq or a seq of an earlier block (except
+   * an unused tail given back by `releaseSeqBlocks`). `size` ≥ 1. The mark is never
    * shown to clients (last_seq/maxSeq stay the last committed seq); seqs of a
    * block that are never committed are gaps.
    */
   reserveSeqBlock(appId: string, convId: string, size: number): Promise<{ first: number; last: number }>;
+  /**
+   * Give back the unused tail of reserved blocks (an allocator closing
+   * gracefully), in one transaction, so a clean restart leaves no gap. For
+   * each block whose conversation's mark is still `last` (nobody reserved
+   * after it), the mark becomes `used` — the highest seq handed out from the
+   * block (first − 1 if none). A mark raised by another caller is left alone;
+   * the next block still starts above every committed seq.
+   */
+  releaseSeqBlocks(blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>): Promise<void>;
   /**
    * Store a batch (group commit) in one transaction, durable when the promise
    * resolves. Every message of the batch is stored except those reported in
@@ -201,7 +214,6 @@ export interface MessageStore {
   findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null>;
   getMessage(appId: string, convId: string, seq: number): Promise<StoredMessage | null>;
   history(q: HistoryQuery): Promise<StoredMessage[]>;
-  setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void>;
   /**
    * Recall as one conditional update: marks the message (and the conversation
    * preview, if it is that message) recalled at `at`, only if it exists, is

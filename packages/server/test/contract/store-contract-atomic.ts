@@ -172,5 +172,23 @@ export function runStoreAtomicContract(ctx: ContractContext): void {
       assert.deepEqual(await store.reserveSeqBlock(newApp(), 'g:c', 3), { first: 1, last: 3 }, 'marks are per app');
       assert.equal(await store.maxSeq(app, 'g:c'), 40);
     });
+
+    it('releaseSeqBlocks gives back an unused tail only while no later block was reserved', async () => {
+      const [a, b] = [ctx.store(), ctx.other()];
+      const app = newApp();
+      const blk = await a.reserveSeqBlock(app, 'g:c', 100); // 1..100, 1..7 handed out
+      await a.releaseSeqBlocks([{ app_id: app, conv_id: 'g:c', last: blk.last, used: 7 }]);
+      assert.deepEqual(await b.reserveSeqBlock(app, 'g:c', 10), { first: 8, last: 17 }, 'a clean restart leaves no gap');
+      // a stale release (someone reserved after the block) changes nothing
+      await a.releaseSeqBlocks([{ app_id: app, conv_id: 'g:c', last: 100, used: 7 }]);
+      await a.releaseSeqBlocks([{ app_id: app, conv_id: 'g:c', last: 17, used: 20 }]); // never raises
+      assert.deepEqual(await a.reserveSeqBlock(app, 'g:c', 1), { first: 18, last: 18 });
+      // never below what is committed
+      await a.commitMessages([msg(app, 'g:d', 5, 'u1')]);
+      const d = await a.reserveSeqBlock(app, 'g:d', 10);
+      await a.releaseSeqBlocks([{ app_id: app, conv_id: 'g:d', last: d.last, used: d.first - 1 }]);
+      assert.deepEqual(await b.reserveSeqBlock(app, 'g:d', 1), { first: 6, last: 6 });
+      await a.releaseSeqBlocks([]);
+    });
   });
 }

@@ -487,7 +487,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         await store.hideMessageFor(app, 'g:c', 5, 'late'); // idempotent
         assert.deepEqual(await h('late'), [6, 4]);
         assert.deepEqual(await h('u1'), [6, 5, 4, 3, 2, 1]);
-        await store.setMessageStatus(app, 'g:c', 2, 'recalled', T0 + 10);
+        await store.recallMessage(app, 'g:c', 2, { at: T0 + 10 });
         const rows = await store.history({ app_id: app, conv_id: 'g:c', user_id: 'u1', after: 1, limit: 1 });
         assert.equal(rows[0]?.seq, 2);
         assert.equal(rows[0]?.status, 'recalled');
@@ -495,17 +495,17 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         await rejectsKind(store.hideMessageFor(app, 'g:c', 99, 'u1'), 'not_found');
       });
 
-      it('setMessageStatus marks the message and the conversation preview; a missing message is not_found', async () => {
+      it('recallMessage marks the message and, when it is the last one, the conversation preview', async () => {
         const app = newApp();
         await conv(app, 'g:c', ['u1']);
         await store.commitMessages([msg(app, 'g:c', 1, 'u1'), msg(app, 'g:c', 2, 'u1')]);
-        await store.setMessageStatus(app, 'g:c', 1, 'recalled', T0 + 10);
+        assert.equal((await store.recallMessage(app, 'g:c', 1, { at: T0 + 10 })).ok, true);
         assert.equal((await store.getMessage(app, 'g:c', 1))?.status, 'recalled');
         assert.equal((await store.getConversation(app, 'g:c'))?.last_message?.status, 'normal');
-        await store.setMessageStatus(app, 'g:c', 2, 'recalled', T0 + 11);
+        assert.equal((await store.recallMessage(app, 'g:c', 2, { at: T0 + 11 })).ok, true);
         assert.equal((await store.getConversation(app, 'g:c'))?.last_message?.status, 'recalled');
         assert.equal((await store.listMemberConversations(app, 'u1'))[0]?.last_message?.status, 'recalled');
-        await rejectsKind(store.setMessageStatus(app, 'g:c', 3, 'recalled', T0), 'not_found');
+        assert.deepEqual(await store.recallMessage(app, 'g:c', 3, { at: T0 }), { ok: false, reason: 'not_found' });
       });
     });
 
@@ -578,7 +578,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
           assert.equal((await store.search({ app_id: app, user_id: 'u2', text: q, limit: 10 })).length, 4, q);
         }
         await store.hideMessageFor(app, 'g:c', 3, 'u1');
-        await store.setMessageStatus(app, 'g:c', 1, 'recalled', T0);
+        await store.recallMessage(app, 'g:c', 1, { at: T0 });
         for (const q of ['meeting', '北京']) {
           assert.deepEqual(await find(app, 'u1', q), [2], q);
           assert.deepEqual(await find(app, 'late', q), [3], q);
@@ -651,7 +651,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         await store.markRead(a, 'g:g', 'u2', 2);
         await store.updateMember(a, 'g:g', 'u2', { pinned: true });
         await store.hideMessageFor(a, 'g:g', 1, 'u2');
-        await store.setMessageStatus(a, 'g:g', 1, 'recalled', T0);
+        await store.recallMessage(a, 'g:g', 1, { at: T0 });
         await store.updateUser(a, 'u2', { name: 'renamed' });
         await store.updateGroup(a, 'g', { muted_all: true });
         await store.removeFriend(a, 'u1', 'u2');

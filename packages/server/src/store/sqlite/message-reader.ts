@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import type { MessageStatus } from '@parley/protocol';
 import { StoreError, type HistoryQuery, type RecallResult, type StoredMessage } from '../store.js';
 import { MESSAGE_COLUMNS, messageFromSql, type MessageSql } from './rows.js';
 
@@ -21,7 +20,6 @@ export class MessageReader {
   private readonly setStatus: Database.Statement;
   private readonly setPreviewStatus: Database.Statement;
   private readonly insertHidden: Database.Statement;
-  private readonly setStatusTx: Database.Transaction<(appId: string, convId: string, seq: number, status: MessageStatus, at: number) => void>;
   private readonly recallTx: Database.Transaction<(appId: string, convId: string, seq: number, at: number, createdSince: number | undefined) => RecallResult>;
 
   constructor(db: Database.Database) {
@@ -39,12 +37,6 @@ export class MessageReader {
       WHERE app_id = ? AND conv_id = ? AND last_message IS NOT NULL AND json_extract(last_message, '$.seq') = ?`);
     this.insertHidden = db.prepare(`INSERT INTO message_hidden (app_id, conv_id, user_id, seq, hidden_at)
       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
-    this.setStatusTx = db.transaction((appId: string, convId: string, seq: number, status: MessageStatus, at: number) => {
-      if (this.setStatus.run(status, at, appId, convId, seq).changes === 0) {
-        throw new StoreError('not_found', `message ${convId}#${seq} not found`);
-      }
-      this.setPreviewStatus.run(status, appId, convId, seq);
-    });
     // Checks and update under the write lock: two recalls of one message cannot both pass.
     this.recallTx = db.transaction((appId: string, convId: string, seq: number, at: number, createdSince: number | undefined): RecallResult => {
       const message = this.get(appId, convId, seq);
@@ -80,10 +72,6 @@ export class MessageReader {
       ? this.oldestFirst.all({ ...base, after: q.after })
       : this.newestFirst.all({ ...base, before: q.before ?? Number.MAX_SAFE_INTEGER });
     return (rows as MessageSql[]).map(messageFromSql);
-  }
-
-  setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): void {
-    this.setStatusTx.immediate(appId, convId, seq, status, at);
   }
 
   recall(appId: string, convId: string, seq: number, at: number, createdSince?: number): RecallResult {

@@ -3,6 +3,7 @@ import { guard } from './sqlite-errors.js';
 
 export interface SeqBlockRequest { appId: string; convId: string; size: number }
 export interface SeqBlock { first: number; last: number }
+export interface SeqBlockRelease { app_id: string; conv_id: string; last: number; used: number }
 
 /**
  * The durable seq high-water mark per conversation (Store.reserveSeqBlock).
@@ -16,6 +17,8 @@ export class SeqMarks {
   private readonly getMark: Database.Statement;
   private readonly lastSeq: Database.Statement;
   private readonly setMark: Database.Statement;
+  private readonly releaseMark: Database.Statement;
+  private readonly releaseTx: Database.Transaction<(blocks: readonly SeqBlockRelease[]) => void>;
   private readonly reserveTx: Database.Transaction<(reqs: readonly SeqBlockRequest[]) => SeqBlock[]>;
 
   constructor(db: Database.Database) {
@@ -23,6 +26,10 @@ export class SeqMarks {
     this.lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM messages WHERE app_id = ? AND conv_id = ?').pluck();
     this.setMark = db.prepare(`INSERT INTO seq_marks (app_id, conv_id, mark) VALUES (?, ?, ?)
       ON CONFLICT (app_id, conv_id) DO UPDATE SET mark = excluded.mark`);
+    this.releaseMark = db.prepare('UPDATE seq_marks SET mark = @used WHERE app_id = @app_id AND conv_id = @conv_id AND mark = @last AND @used < @last');
+    this.releaseTx = db.transaction((blocks: readonly SeqBlockRelease[]) => {
+      for (const b of blocks) this.releaseMark.run({ app_id: b.app_id, conv_id: b.conv_id, last: b.last, used: b.used });
+    });
     // In request order, so two requests for one conversation in one call get consecutive blocks.
     this.reserveTx = db.transaction((reqs: readonly SeqBlockRequest[]) => reqs.map(({ appId, convId, size }) => {
       const mark = (this.getMark.get(appId, convId) as number | undefined) ?? 0;
@@ -46,6 +53,11 @@ export class SeqMarks {
       this.queued.push({ appId, convId, size: n, resolve, reject });
       if (this.queued.length === 1) setImmediate(() => this.flush());
     });
+  }
+
+  /** Store.releaseSeqBlocks: lower each mark still at its block's end to what was used, in one transaction. */
+  release(blocks: readonly SeqBlockRelease[]): void {
+    if (blocks.length) this.releaseTx.immediate(blocks);
   }
 
   /** Commit every queued reservation now. */

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { ConvType, MessageStatus } from '@parley/protocol';
+import type { ConvType } from '@parley/protocol';
 import {
   StoreError,
   type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
@@ -349,6 +349,10 @@ export class SqliteStore implements Store {
     return this.p.marks.reserveBlock(appId, convId, size);
   }
 
+  async releaseSeqBlocks(blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>): Promise<void> {
+    guard('release seq blocks', () => this.p.marks.release(blocks));
+  }
+
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
     // MessageWriter dedups by cmid, reports seq conflicts and translates its own errors.
     return this.p.writer.commit(messages);
@@ -364,10 +368,6 @@ export class SqliteStore implements Store {
 
   async history(q: HistoryQuery): Promise<StoredMessage[]> {
     return guard('history', () => this.p.reader.history(q));
-  }
-
-  async setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void> {
-    guard('set message status', () => this.p.reader.setMessageStatus(appId, convId, seq, status, at));
   }
 
   async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {

@@ -73,8 +73,9 @@ export function prepareDomainStatements(db: Database.Database) {
     deleteMember: p('DELETE FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?'),
     getMember: p('SELECT * FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?'),
     // Any number of (conv, user) pairs in one statement, bound as a JSON array of [conv_id, user_id].
+    // CROSS JOIN keeps the pairs the outer loop (a primary-key lookup each), not a scan of the app's members.
     getMemberRows: p(`SELECT cm.* FROM json_each(@keys) j
-      JOIN conversation_members cm ON cm.app_id = @app_id AND cm.conv_id = j.value ->> 0 AND cm.user_id = j.value ->> 1`),
+      CROSS JOIN conversation_members cm ON cm.app_id = @app_id AND cm.conv_id = j.value ->> 0 AND cm.user_id = j.value ->> 1`),
     listMembers: p('SELECT * FROM conversation_members WHERE app_id = ? AND conv_id = ? ORDER BY joined_at, user_id'),
     countMembers: p('SELECT count(*) FROM conversation_members WHERE app_id = ? AND conv_id = ?').pluck(),
     updateMember: p(`UPDATE conversation_members SET
