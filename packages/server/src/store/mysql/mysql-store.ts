@@ -1,4 +1,4 @@
-import type { ConvType, MessageStatus } from '@parley/protocol';
+import type { ConvType } from '@parley/protocol';
 import {
   StoreError,
   type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
@@ -358,6 +358,10 @@ export class MysqlStore implements Store {
     return this.marks.reserveBlock(appId, convId, size);
   }
 
+  async releaseSeqBlocks(blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>): Promise<void> {
+    await this.marks.release(blocks);
+  }
+
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
     const out = await this.writer.commit(messages);
     if (out.stored.length > 0) {
@@ -389,17 +393,6 @@ export class MysqlStore implements Store {
     const before = q.before ?? Number.MAX_SAFE_INTEGER;
     return this.replicaRead([userKey(q.app_id, q.user_id), convKey(q.app_id, q.conv_id)], async (pool) =>
       (await pool.run<MessageSql>('history', MSQL.newestFirst, [...base, before, limit])).rows.map(messageFromSql));
-  }
-
-  async setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void> {
-    const { value: changed, gtid } = await this.primary.tx('set message status', async (tx) => {
-      const r = await tx.run(MSQL.setStatus, [status, at, appId, convId, seq]);
-      if (r.affected === 0) return false;
-      await tx.run(MSQL.setPreviewStatus, [status, appId, convId, seq]);
-      return true;
-    });
-    if (!changed) throw new StoreError('not_found', `message ${convId}#${seq} not found`);
-    this.router.recordWrite([convKey(appId, convId)], gtid);
   }
 
   async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {

@@ -7,6 +7,9 @@ const ENSURE_ROW = 'INSERT INTO seq_marks (app_id, conv_id, mark) VALUES (?, ?, 
 const GET_MARK = 'SELECT mark FROM seq_marks WHERE app_id = ? AND conv_id = ? FOR UPDATE';
 const LAST_SEQ = 'SELECT COALESCE(MAX(seq), 0) AS n FROM messages WHERE app_id = ? AND conv_id = ?';
 const SET_MARK = 'UPDATE seq_marks SET mark = ? WHERE app_id = ? AND conv_id = ?';
+const RELEASE = 'UPDATE seq_marks SET mark = ? WHERE app_id = ? AND conv_id = ? AND mark = ? AND ? < ?';
+
+export interface SeqBlockRelease { app_id: string; conv_id: string; last: number; used: number }
 
 /**
  * The durable seq high-water mark per conversation (Store.reserveSeqBlock)
@@ -32,6 +35,15 @@ export class SeqMarks {
       this.queued.push({ appId, convId, size: n, resolve, reject });
       if (this.queued.length === 1) setImmediate(() => void this.flush());
     });
+  }
+
+  /** Store.releaseSeqBlocks: lower each mark still at its block's end to what was used, in one transaction. */
+  async release(blocks: readonly SeqBlockRelease[]): Promise<void> {
+    if (blocks.length === 0) return;
+    const sorted = [...blocks].sort((a, b) => (a.app_id < b.app_id ? -1 : a.app_id > b.app_id ? 1 : a.conv_id < b.conv_id ? -1 : a.conv_id > b.conv_id ? 1 : 0));
+    await this.pool.tx('release seq blocks', async (tx) => {
+      for (const b of sorted) await tx.run(RELEASE, [b.used, b.app_id, b.conv_id, b.last, b.used, b.last]);
+    }, { readCommitted: true });
   }
 
   async flush(): Promise<void> {
