@@ -158,6 +158,25 @@ describe('MysqlStore with a replica', () => {
     assert.equal(store.readCounts().replica, before + 1, 'back on the replica');
   });
 
+  it('a replica that dies under the store: the read in flight is answered by the primary, the replica is skipped', async () => {
+    const store = await open();
+    const { app, conv } = await newConv(store, ['u1', 'u2']);
+    await store.commitMessages([text(app, conv, 1, 'u1', 'before the replica died')]);
+    await pair.waitReplicaCaughtUp();
+    await store.checkReplicas();
+    assert.equal((await store.listMemberConversations(app, 'u2'))[0]?.last_seq, 1);
+    assert.equal(store.replicaStatus()[0]?.healthy, true);
+    await pair.killReplica(); // the last test on this replica: it is not restarted
+    // The store has not checked since: the next replica read fails there and is answered by the primary.
+    assert.deepEqual((await store.search({ app_id: app, user_id: 'u2', text: 'died', limit: 5 })).map((m) => m.seq), [1]);
+    assert.equal(store.replicaStatus()[0]?.healthy, false);
+    const before = store.readCounts();
+    assert.equal((await store.listMemberConversations(app, 'u2'))[0]?.last_seq, 1);
+    assert.equal(store.readCounts().primary, before.primary + 1, 'skipped while down');
+    await store.checkReplicas();
+    assert.equal(store.replicaStatus()[0]?.healthy, false, 'still down at the next check');
+  });
+
   it('an unreachable replica is skipped: reads are answered by the primary without errors', async () => {
     const dead = `mysql://app:apppw@127.0.0.1:${await freePort()}/${db.name}`;
     const store = await open({ replicaUrls: [dead] });

@@ -29,6 +29,8 @@ export interface MariaDbPair {
   /** stop / start the replica's SQL thread (induces lag: the IO thread still fetches) */
   stopReplicaSql(): Promise<void>;
   startReplicaSql(): Promise<void>;
+  /** SIGKILL the replica server (a replica that dies under the store); not restarted */
+  killReplica(): Promise<void>;
   /** wait until the replica has applied everything the primary has logged */
   waitReplicaCaughtUp(timeoutSec?: number): Promise<void>;
   stop(): Promise<void>;
@@ -41,10 +43,12 @@ function haveMariaDb(): boolean {
   return spawnSync('mariadbd', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+const gone = (proc: ChildProcess) => proc.exitCode !== null || proc.signalCode !== null;
+
 async function waitPing(port: number, proc: ChildProcess, errLog: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`mariadbd on ${port} exited: ${safeRead(errLog)}`);
+    if (gone(proc)) throw new Error(`mariadbd on ${port} exited: ${safeRead(errLog)}`);
     try {
       const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 2000 });
       await c.end();
@@ -94,8 +98,9 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
   const [primaryPort, replicaPort] = [await freePort(), await freePort()];
   const p = start('p', primaryPort, 1, []);
   const r = start('r', replicaPort, 2, ['--read-only=1', '--slave-parallel-threads=4']);
+  let replicaKilled = false;
   const kill = () => {
-    for (const proc of procs) if (proc.exitCode === null) proc.kill('SIGKILL');
+    for (const proc of procs) if (!gone(proc)) proc.kill('SIGKILL');
   };
   try {
     await Promise.all([waitPing(primaryPort, p.proc, p.errLog), waitPing(replicaPort, r.proc, r.errLog)]);
@@ -147,7 +152,15 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
         await c.end();
       }
     },
+    async killReplica() {
+      replicaKilled = true;
+      if (gone(r.proc)) return;
+      const exited = new Promise<void>((res) => r.proc.once('exit', () => res()));
+      r.proc.kill('SIGKILL');
+      await exited;
+    },
     async waitReplicaCaughtUp(timeoutSec = 30) {
+      if (replicaKilled) throw new Error('the replica was killed');
       const pc = await rootOn(primaryPort);
       const rc = await rootOn(replicaPort);
       try {
@@ -161,8 +174,8 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
       }
     },
     async stop() {
-      const exits = procs.map((proc) => (proc.exitCode !== null ? Promise.resolve() : new Promise<void>((res) => proc.once('exit', () => res()))));
-      for (const proc of procs) if (proc.exitCode === null) proc.kill('SIGTERM');
+      const exits = procs.map((proc) => (gone(proc) ? Promise.resolve() : new Promise<void>((res) => proc.once('exit', () => res()))));
+      for (const proc of procs) if (!gone(proc)) proc.kill('SIGTERM');
       const t = setTimeout(kill, 15_000);
       await Promise.all(exits);
       clearTimeout(t);

@@ -130,7 +130,13 @@ export class SqlPool {
     }, this.opts.retry);
   }
 
+  /** Close every connection; bounded: mysql2 may never report the end of a pool whose server died under it. */
   async close(): Promise<void> {
-    await this.pool.end().catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.pool.end().catch(() => {}),
+      new Promise<void>((resolve) => { timer = setTimeout(resolve, 3000); }),
+    ]);
+    clearTimeout(timer);
   }
 }
