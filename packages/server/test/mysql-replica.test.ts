@@ -97,6 +97,11 @@ describe('MysqlStore with a replica', () => {
     assert.deepEqual(hits.map((m) => m.seq), [1]);
     assert.equal(store.readCounts().replica, before + 1, 'served by the replica');
     assert.equal((await store.listMemberConversations(app, 'u2'))[0]?.last_seq, 20);
+    // u1 just wrote; the store knows the GTID of that write and that the replica has applied it,
+    // so u1's own read may use the replica too (a time window alone would have sent it to the primary).
+    const replicaReads = store.readCounts().replica;
+    assert.equal((await store.history({ app_id: app, conv_id: conv, user_id: 'u1', limit: 1 }))[0]?.seq, 20);
+    assert.equal(store.readCounts().replica, replicaReads + 1, 'read-your-writes by GTID');
   });
 
   it('read-your-write: the sender sees their message at once while the replica\'s SQL thread is stopped', async () => {
@@ -166,7 +171,7 @@ describe('MysqlStore with a replica', () => {
     await store.checkReplicas();
     assert.equal((await store.listMemberConversations(app, 'u2'))[0]?.last_seq, 1);
     assert.equal(store.replicaStatus()[0]?.healthy, true);
-    await pair.killReplica(); // the last test on this replica: it is not restarted
+    await pair.kill('replica'); // the last test on this replica: it is not restarted
     // The store has not checked since: the next replica read fails there and is answered by the primary.
     assert.deepEqual((await store.search({ app_id: app, user_id: 'u2', text: 'died', limit: 5 })).map((m) => m.seq), [1]);
     assert.equal(store.replicaStatus()[0]?.healthy, false);

@@ -29,8 +29,8 @@ export interface MariaDbPair {
   /** stop / start the replica's SQL thread (induces lag: the IO thread still fetches) */
   stopReplicaSql(): Promise<void>;
   startReplicaSql(): Promise<void>;
-  /** SIGKILL the replica server (a replica that dies under the store); not restarted */
-  killReplica(): Promise<void>;
+  /** SIGKILL one of the servers (a server dying under the store); not restarted */
+  kill(which: 'primary' | 'replica'): Promise<void>;
   /** wait until the replica has applied everything the primary has logged */
   waitReplicaCaughtUp(timeoutSec?: number): Promise<void>;
   stop(): Promise<void>;
@@ -98,7 +98,7 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
   const [primaryPort, replicaPort] = [await freePort(), await freePort()];
   const p = start('p', primaryPort, 1, []);
   const r = start('r', replicaPort, 2, ['--read-only=1', '--slave-parallel-threads=4']);
-  let replicaKilled = false;
+  const killed = new Set<'primary' | 'replica'>();
   const kill = () => {
     for (const proc of procs) if (!gone(proc)) proc.kill('SIGKILL');
   };
@@ -152,15 +152,16 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
         await c.end();
       }
     },
-    async killReplica() {
-      replicaKilled = true;
-      if (gone(r.proc)) return;
-      const exited = new Promise<void>((res) => r.proc.once('exit', () => res()));
-      r.proc.kill('SIGKILL');
+    async kill(which) {
+      killed.add(which);
+      const proc = (which === 'primary' ? p : r).proc;
+      if (gone(proc)) return;
+      const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+      proc.kill('SIGKILL');
       await exited;
     },
     async waitReplicaCaughtUp(timeoutSec = 30) {
-      if (replicaKilled) throw new Error('the replica was killed');
+      if (killed.size > 0) throw new Error(`the ${[...killed].join(' and ')} was killed`);
       const pc = await rootOn(primaryPort);
       const rc = await rootOn(replicaPort);
       try {

@@ -1,18 +1,18 @@
 import type { ConvType } from '@parley/protocol';
 import {
   StoreError,
-  type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
+  type AddGroupMembersResult, type CommitResult, type ConversationRow, type ConversationWithMembers,
   type GroupRow, type HistoryQuery, type MemberConversation, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
-  type Store, type StoredMessage, type TransferOwnershipResult, type UserRow,
+  type Store, type StoredMessage, type TransferOwnershipResult,
 } from '../store.js';
 import {
-  appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, messageFromSql, userFromSql,
-  type AppSql, type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type MessageSql, type UserSql,
+  bool, conversationFromSql, groupFromSql, memberConversationFromSql, memberFromSql, messageFromSql,
+  type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type MessageSql,
 } from '../sqlite/rows.js';
-import { likeContains, likePrefix } from '../sqlite/search-text.js';
 import { patchParams, SQL } from './domain-sql.js';
 import { GroupOps, insertMembers } from './group-ops.js';
 import { MSQL } from './message-sql.js';
+import { MysqlDirectoryTables, one } from './directory-tables.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
 import { MessageWriter } from './message-writer.js';
 import { runMysqlMigrations } from './migrations.js';
@@ -39,9 +39,11 @@ export interface MysqlStoreOptions {
   now?: () => number;
 }
 
+// last_gtid tracking gives every write's GTID for read-your-writes (MariaDB); where it fails, the session just does not track it.
+const TRACK_GTID = "SET SESSION session_track_system_variables = CONCAT_WS(',', NULLIF(@@session_track_system_variables, ''), 'last_gtid')";
+
 const userKey = (app: string, user: string) => `u\u0000${app}\u0000${user}`;
 const convKey = (app: string, conv: string) => `c\u0000${app}\u0000${conv}`;
-const one = <T>(rows: T[]): T | null => rows[0] ?? null;
 
 /**
  * The distributed store (DESIGN §2): MySQL 8 / MariaDB 10.11 through mysql2.
@@ -51,8 +53,7 @@ const one = <T>(rows: T[]): T | null => rows[0] ?? null;
  * promise resolves as far as the server's own settings make COMMIT durable
  * (innodb_flush_log_at_trx_commit=1, sync_binlog=1 for that promise).
  */
-export class MysqlStore implements Store {
-  private readonly primary: SqlPool;
+export class MysqlStore extends MysqlDirectoryTables implements Store {
   private readonly writerPool: SqlPool;
   private readonly replicaPools: SqlPool[];
   private readonly router: ReplicaRouter;
@@ -64,15 +65,13 @@ export class MysqlStore implements Store {
   private migrated = false;
 
   constructor(private readonly opts: MysqlStoreOptions) {
+    super(new SqlPool({ url: opts.primaryUrl, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements: opts.maxPreparedStatements ?? 64, sessionInit: [TRACK_GTID] }));
     this.now = opts.now ?? Date.now;
     const maxPreparedStatements = opts.maxPreparedStatements ?? 64;
-    // last_gtid tracking gives every write's GTID for read-your-writes; an unknown variable (MySQL) is ignored.
-    const track = "SET SESSION session_track_system_variables = CONCAT_WS(',', NULLIF(@@session_track_system_variables, ''), 'last_gtid')";
-    this.primary = new SqlPool({ url: opts.primaryUrl, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements, sessionInit: [track] });
     this.writerPool = new SqlPool({
       url: opts.primaryUrl, connectionLimit: opts.writerPoolSize ?? 4, maxPreparedStatements, changedRows: true,
       // READ COMMITTED: no gap locks on the unique keys, so concurrent batches rarely deadlock.
-      sessionInit: [track, 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'],
+      sessionInit: [TRACK_GTID, 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'],
     });
     this.replicaPools = (opts.replicaUrls ?? []).map((url) => new SqlPool({ url, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements }));
     this.router = new ReplicaRouter(this.primary, this.replicaPools.map((pool, i) => ({ pool, url: opts.replicaUrls![i]! })), opts.replica);
@@ -109,10 +108,6 @@ export class MysqlStore implements Store {
     return { replica: this.router.replicaReads, primary: this.router.primaryReads };
   }
 
-  private async rows<R>(what: string, sql: string, params: Param[]): Promise<R[]> {
-    return (await this.primary.run<R>(what, sql, params)).rows;
-  }
-
   /**
    * A write on the primary whose GTID is remembered for the keys' next
    * lag-tolerant reads. (The primary pool counts matched rows, so `affected`
@@ -134,101 +129,6 @@ export class MysqlStore implements Store {
       this.router.readFailed(pool, err);
       return fn(this.primary);
     }
-  }
-
-  // apps
-
-  async createApp(a: AppRow): Promise<void> {
-    await this.primary.run('create app', SQL.insertApp, [a.app_id, a.name, a.api_key_hash, a.webhook_secret, JSON.stringify(a.settings), a.created_at]);
-  }
-
-  async getApp(appId: string): Promise<AppRow | null> {
-    const r = one(await this.rows<AppSql>('get app', SQL.getApp, [appId]));
-    return r ? appFromSql(r) : null;
-  }
-
-  async getAppByKeyHash(apiKeyHash: string): Promise<AppRow | null> {
-    const r = one(await this.rows<AppSql>('get app', SQL.getAppByKeyHash, [apiKeyHash]));
-    return r ? appFromSql(r) : null;
-  }
-
-  async listApps(): Promise<AppRow[]> {
-    return (await this.rows<AppSql>('list apps', SQL.listApps, [])).map(appFromSql);
-  }
-
-  async updateAppSettings(appId: string, settings: AppSettings): Promise<void> {
-    const r = await this.primary.run('update app', SQL.updateAppSettings, [JSON.stringify(settings), appId]);
-    if (r.affected === 0) throw new StoreError('not_found', `app ${appId} not found`);
-  }
-
-  // users
-
-  async createUser(u: UserRow): Promise<void> {
-    await this.primary.run('create user', SQL.insertUser, [u.app_id, u.user_id, u.name, u.avatar ?? null, json(u.meta),
-      u.password_hash ?? null, u.tokens_valid_after, u.created_at]);
-  }
-
-  async getUser(appId: string, userId: string): Promise<UserRow | null> {
-    const r = one(await this.rows<UserSql>('get user', SQL.getUser, [appId, userId]));
-    return r ? userFromSql(r) : null;
-  }
-
-  async getUsers(appId: string, userIds: string[]): Promise<UserRow[]> {
-    if (userIds.length === 0) return [];
-    const seen = new Map<string, UserRow>();
-    for (const piece of cutPadded([...new Set(userIds)])) {
-      for (const r of await this.rows<UserSql>('get users', SQL.getUsers(piece.length), [appId, ...piece])) seen.set(r.user_id, userFromSql(r));
-    }
-    return [...seen.values()].sort((a, b) => (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0));
-  }
-
-  async updateUser(appId: string, userId: string, patch: Partial<Pick<UserRow, 'name' | 'avatar' | 'meta' | 'password_hash' | 'tokens_valid_after'>>): Promise<void> {
-    const params = patchParams(['name', 'avatar', 'meta', 'password_hash', 'tokens_valid_after'] as const, patch,
-      (k, v) => (k === 'meta' ? json(v) : (v as string | number)));
-    const r = await this.primary.run('update user', SQL.updateUser, [...params, appId, userId]);
-    if (r.affected === 0) throw new StoreError('not_found', `user ${userId} not found`);
-  }
-
-  async searchUsers(appId: string, query: string, limit: number): Promise<UserRow[]> {
-    const n = Math.floor(limit);
-    if (!(n > 0)) return [];
-    const q = query.trim();
-    const [contains, prefix] = [likeContains(q), likePrefix(q)];
-    return (await this.rows<UserSql>('search users', SQL.searchUsers, [appId, contains, contains, q, prefix, prefix, n])).map(userFromSql);
-  }
-
-  // friends and blocks
-
-  async addFriend(appId: string, a: string, b: string, at: number): Promise<void> {
-    await this.primary.run('add friend', SQL.insertFriend, [appId, a, b, at, appId, b, a, at]);
-  }
-
-  async removeFriend(appId: string, a: string, b: string): Promise<void> {
-    await this.primary.run('remove friend', SQL.deleteFriend, [appId, a, b, b, a]);
-  }
-
-  async listFriends(appId: string, userId: string): Promise<string[]> {
-    return (await this.rows<{ friend_id: string }>('list friends', SQL.listFriends, [appId, userId])).map((r) => r.friend_id);
-  }
-
-  async isFriend(appId: string, a: string, b: string): Promise<boolean> {
-    return this.exists('is friend', SQL.isFriend, [appId, a, b]);
-  }
-
-  async block(appId: string, blocker: string, blocked: string, at: number): Promise<void> {
-    await this.primary.run('block', SQL.insertBlock, [appId, blocker, blocked, at]);
-  }
-
-  async unblock(appId: string, blocker: string, blocked: string): Promise<void> {
-    await this.primary.run('unblock', SQL.deleteBlock, [appId, blocker, blocked]);
-  }
-
-  async listBlocked(appId: string, blocker: string): Promise<string[]> {
-    return (await this.rows<{ blocked: string }>('list blocked', SQL.listBlocked, [appId, blocker])).map((r) => r.blocked);
-  }
-
-  async isBlocked(appId: string, blocker: string, blocked: string): Promise<boolean> {
-    return this.exists('is blocked', SQL.isBlocked, [appId, blocker, blocked]);
   }
 
   // groups
@@ -425,7 +325,4 @@ export class MysqlStore implements Store {
     return this.searcher.plan(this.primary, q);
   }
 
-  private async exists(what: string, sql: string, params: Param[]): Promise<boolean> {
-    return (await this.primary.run(what, sql, params)).rows.length > 0;
-  }
 }
