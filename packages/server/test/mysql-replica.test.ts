@@ -163,6 +163,28 @@ describe('MysqlStore with a replica', () => {
     assert.equal(store.readCounts().replica, before + 1, 'back on the replica');
   });
 
+  it('a replica that stops answering (frozen, connections open): reads are bounded, answered by the primary, and it comes back', async () => {
+    const store = await open({ replica: { checkIntervalMs: 3_600_000, maxLagMs: 60_000, readTimeoutMs: 1000, checkTimeoutMs: 1000 } });
+    const { app, conv } = await newConv(store, ['u1', 'u2']);
+    await store.commitMessages([text(app, conv, 1, 'u1', 'frozen replica')]);
+    await pair.waitReplicaCaughtUp();
+    await store.checkReplicas();
+    assert.equal((await store.listMemberConversations(app, 'u2'))[0]?.last_seq, 1); // opens a pooled replica connection
+    pair.freeze('replica', true);
+    try {
+      assert.deepEqual((await store.search({ app_id: app, user_id: 'u2', text: 'frozen', limit: 5 })).map((m) => m.seq), [1]);
+      assert.equal(store.replicaStatus()[0]?.healthy, false, 'marked down by the read that timed out');
+      await store.checkReplicas();
+      assert.equal(store.replicaStatus()[0]?.healthy, false, 'the check times out too');
+    } finally {
+      pair.freeze('replica', false);
+    }
+    await until('the replica healthy again', async () => {
+      await store.checkReplicas();
+      return store.replicaStatus()[0]!.healthy;
+    });
+  });
+
   it('a replica that dies under the store: the read in flight is answered by the primary, the replica is skipped', async () => {
     const store = await open();
     const { app, conv } = await newConv(store, ['u1', 'u2']);

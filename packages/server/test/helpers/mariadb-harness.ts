@@ -29,6 +29,8 @@ export interface MariaDbPair {
   /** stop / start the replica's SQL thread (induces lag: the IO thread still fetches) */
   stopReplicaSql(): Promise<void>;
   startReplicaSql(): Promise<void>;
+  /** freeze (SIGSTOP) or thaw (SIGCONT) a server: a host that stops answering without closing its connections */
+  freeze(which: 'primary' | 'replica', frozen: boolean): void;
   /** SIGKILL one of the servers (a server dying under the store); not restarted */
   kill(which: 'primary' | 'replica'): Promise<void>;
   /** wait until the replica has applied everything the primary has logged */
@@ -152,6 +154,10 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
         await c.end();
       }
     },
+    freeze(which, frozen) {
+      const proc = (which === 'primary' ? p : r).proc;
+      if (!gone(proc)) proc.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+    },
     async kill(which) {
       killed.add(which);
       const proc = (which === 'primary' ? p : r).proc;
@@ -176,7 +182,11 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
     },
     async stop() {
       const exits = procs.map((proc) => (gone(proc) ? Promise.resolve() : new Promise<void>((res) => proc.once('exit', () => res()))));
-      for (const proc of procs) if (!gone(proc)) proc.kill('SIGTERM');
+      for (const proc of procs) {
+        if (gone(proc)) continue;
+        proc.kill('SIGCONT'); // a frozen server must run to handle SIGTERM
+        proc.kill('SIGTERM');
+      }
       const t = setTimeout(kill, 15_000);
       await Promise.all(exits);
       clearTimeout(t);

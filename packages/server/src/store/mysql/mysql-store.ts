@@ -71,7 +71,8 @@ export class MysqlStore extends MysqlDirectoryTables implements Store {
     this.writerPool = new SqlPool({
       url: opts.primaryUrl, connectionLimit: opts.writerPoolSize ?? 4, maxPreparedStatements, changedRows: true,
       // READ COMMITTED: no gap locks on the unique keys, so concurrent batches rarely deadlock.
-      sessionInit: [TRACK_GTID, 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED'],
+      // A batch waits at most 10 s for a row lock (default 50 s), then fails unavailable: no ack, the client resends.
+      sessionInit: [TRACK_GTID, 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', 'SET SESSION innodb_lock_wait_timeout = 10'],
     });
     this.replicaPools = (opts.replicaUrls ?? []).map((url) => new SqlPool({ url, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements }));
     this.router = new ReplicaRouter(this.primary, this.replicaPools.map((pool, i) => ({ pool, url: opts.replicaUrls![i]! })), opts.replica);
@@ -123,7 +124,7 @@ export class MysqlStore extends MysqlDirectoryTables implements Store {
   private async replicaRead<T>(keys: string[], fn: (pool: SqlPool) => Promise<T>): Promise<T> {
     const pool = await this.router.poolFor(keys);
     try {
-      return await fn(pool);
+      return await this.router.bounded(pool, fn(pool));
     } catch (err) {
       if (!this.router.isReplica(pool) || !(err instanceof StoreError) || err.kind !== 'unavailable') throw err;
       this.router.readFailed(pool, err);

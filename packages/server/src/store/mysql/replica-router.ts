@@ -1,3 +1,4 @@
+import { StoreError } from '../store.js';
 import type { SqlPool } from './sql-pool.js';
 
 /**
@@ -20,10 +21,15 @@ import type { SqlPool } from './sql-pool.js';
  * oldest primary sample it has not yet applied. A replica that fails the
  * check, or lags more than `maxLagMs`, is skipped, and used again from the
  * first check that finds it healthy. A read that fails on a replica for a
- * connection reason marks it down and is answered by the primary.
+ * connection reason, or does not answer within `readTimeoutMs`, marks it
+ * down and is answered by the primary; a check that does not answer within
+ * `checkTimeoutMs` fails.
  */
 export interface ReplicaRouterOptions {
   maxLagMs?: number;
+  /** a replica check or read that has not answered by then counts as failed (default 2000 ms / 5000 ms) */
+  checkTimeoutMs?: number;
+  readTimeoutMs?: number;
   checkIntervalMs?: number;
   waitMs?: number;
   primaryWindowMs?: number;
@@ -92,6 +98,7 @@ export class ReplicaRouter {
   constructor(private readonly primary: SqlPool, replicas: Array<{ url: string; pool: SqlPool }>, opts: ReplicaRouterOptions = {}) {
     this.o = {
       maxLagMs: opts.maxLagMs ?? 5000, checkIntervalMs: opts.checkIntervalMs ?? 1000, waitMs: opts.waitMs ?? 500,
+      checkTimeoutMs: opts.checkTimeoutMs ?? 2000, readTimeoutMs: opts.readTimeoutMs ?? 5000,
       primaryWindowMs: opts.primaryWindowMs ?? 3000, maxTrackedKeys: opts.maxTrackedKeys ?? 200_000, now: opts.now ?? Date.now,
     };
     this.replicas = replicas.map((r) => ({ ...r, healthy: false, lagMs: null, position: new Map(), rawPosition: '' }));
@@ -159,6 +166,11 @@ export class ReplicaRouter {
     r.error = String((err as Error)?.message ?? err);
   }
 
+  /** `read` on `pool`, bounded by readTimeoutMs when `pool` is a replica (a hung replica must not hang the caller). */
+  bounded<T>(pool: SqlPool, read: Promise<T>): Promise<T> {
+    return this.isReplica(pool) ? withTimeout(read, this.o.readTimeoutMs, 'replica read') : read;
+  }
+
   isReplica(pool: SqlPool): boolean {
     return this.replicas.some((r) => r.pool === pool);
   }
@@ -176,7 +188,7 @@ export class ReplicaRouter {
   private async check(): Promise<void> {
     const at = this.o.now();
     try {
-      const { rows } = await this.primary.raw('replica check', 'SELECT @@gtid_binlog_pos AS pos');
+      const { rows } = await withTimeout(this.primary.raw('replica check', 'SELECT @@gtid_binlog_pos AS pos'), this.o.checkTimeoutMs, 'primary position');
       this.samples.push({ at, pos: parsePosition(String(rows[0]?.pos ?? '')) });
     } catch {
       // The primary is down: replicas keep their last verdict; writes fail on their own.
@@ -185,7 +197,7 @@ export class ReplicaRouter {
     while (this.samples.length > 2 && this.samples[0]!.at < horizon) this.samples.shift();
     await Promise.all(this.replicas.map(async (r) => {
       try {
-        const { rows } = await r.pool.raw('replica check', 'SELECT @@gtid_slave_pos AS pos');
+        const { rows } = await withTimeout(r.pool.raw('replica check', 'SELECT @@gtid_slave_pos AS pos'), this.o.checkTimeoutMs, 'replica check');
         r.rawPosition = String(rows[0]?.pos ?? '');
         r.position = parsePosition(r.rawPosition);
         const behind = this.samples.find((s) => !covers(r.position, s.pos));
@@ -203,7 +215,8 @@ export class ReplicaRouter {
   private async waitFor(r: Replica, need: Position): Promise<boolean> {
     const gtids = [...need].map(([d, g]) => `${d}-${g.server}-${g.seq}`);
     try {
-      const { rows } = await r.pool.raw('replica wait', 'SELECT MASTER_GTID_WAIT(?, ?) AS w', [gtids.join(','), this.o.waitMs / 1000]);
+      const { rows } = await withTimeout(r.pool.raw('replica wait', 'SELECT MASTER_GTID_WAIT(?, ?) AS w', [gtids.join(','), this.o.waitMs / 1000]),
+        this.o.waitMs + this.o.checkTimeoutMs, 'replica wait');
       if (Number(rows[0]?.w) !== 0) return false;
       for (const [d, g] of need) merge(r.position, d, g);
       return true;
@@ -222,6 +235,16 @@ export class ReplicaRouter {
     this.replicaReads++;
     return r.pool;
   }
+}
+
+/** `p`, or an `unavailable` StoreError after `ms` (the late answer is dropped). */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreError('unavailable', `${what}: no answer within ${ms} ms`)), ms);
+  });
+  p.catch(() => {}); // a failure after the timeout has nowhere to go
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function redact(url: string): string {
