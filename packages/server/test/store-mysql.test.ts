@@ -137,6 +137,26 @@ describe('MysqlStore (MariaDB specifics)', () => {
     assert.equal((toStoreError(Object.assign(new Error('lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }), 'x') as StoreError).kind, 'unavailable');
   });
 
+  it('a reserved seq mark is durable: a reservation asked for before close is answered, a new process continues above it', async () => {
+    const db = await pair.createDatabase();
+    const a = new MysqlStore({ primaryUrl: db.primaryUrl });
+    await a.migrate();
+    const blocks = await Promise.all(['g:a', 'g:b', 'g:a'].map((c) => a.reserveSeqBlock('app', c, 100)));
+    assert.deepEqual(blocks, [{ first: 1, last: 100 }, { first: 1, last: 100 }, { first: 101, last: 200 }]);
+    const pending = a.reserveSeqBlock('app', 'g:b', 10);
+    await a.close();
+    assert.deepEqual(await pending, { first: 101, last: 110 });
+    const b = new MysqlStore({ primaryUrl: db.primaryUrl });
+    try {
+      await b.migrate();
+      assert.deepEqual(await b.reserveSeqBlock('app', 'g:a', 1), { first: 201, last: 201 });
+      assert.deepEqual(await b.reserveSeqBlock('app', 'g:b', 1), { first: 111, last: 111 });
+      assert.equal(await b.maxSeq('app', 'g:a'), 0);
+    } finally {
+      await b.close();
+    }
+  });
+
   it('a big batch is written in few fixed statement shapes; prepared statements stay bounded per connection', async (t) => {
     const db = await pair.createDatabase();
     const store = new MysqlStore({ primaryUrl: db.primaryUrl, poolSize: 2, writerPoolSize: 1, maxPreparedStatements: 16 });

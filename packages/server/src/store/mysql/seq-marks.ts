@@ -25,6 +25,7 @@ export interface SeqBlockRelease { app_id: string; conv_id: string; last: number
  */
 export class SeqMarks {
   private queued: Request[] = [];
+  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly pool: SqlPool) {}
 
@@ -46,10 +47,19 @@ export class SeqMarks {
     }, { readCommitted: true });
   }
 
+  /** Commit every queued reservation now; resolves when those and any still running are answered. */
   async flush(): Promise<void> {
     const batch = this.queued;
     this.queued = [];
-    if (batch.length === 0) return;
+    if (batch.length > 0) {
+      const run = this.commit(batch);
+      this.running.add(run);
+      void run.finally(() => this.running.delete(run));
+    }
+    await Promise.all([...this.running]);
+  }
+
+  private async commit(batch: Request[]): Promise<void> {
     try {
       const { value } = await this.pool.tx('reserve seq block', async (tx) => {
         const key = (r: { appId: string; convId: string }) => `${r.appId}\u0000${r.convId}`;
