@@ -74,7 +74,7 @@ export const SQL = {
   readSeq: 'SELECT read_seq FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?',
   listMemberConversations: `SELECT cm.app_id, cm.conv_id, cm.user_id, cm.role, cm.join_seq, cm.read_seq, cm.muted_until, cm.muted, cm.pinned,
       cm.hidden, cm.joined_at, c.type, c.last_seq, c.last_message, c.updated_at
-    FROM conversation_members cm
+    FROM conversation_members cm FORCE INDEX (conversation_members_by_user)
     JOIN conversations c ON c.app_id = cm.app_id AND c.conv_id = cm.conv_id
     WHERE cm.app_id = ? AND cm.user_id = ?
     ORDER BY c.updated_at DESC, cm.conv_id`,

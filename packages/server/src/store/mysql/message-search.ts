@@ -42,7 +42,7 @@ export class MessageSearch {
     const text = q.text.trim();
     const conv = q.conv_id ?? null;
     const scope: Param[] = [q.app_id, conv, conv, q.sender ?? null, q.sender ?? null, q.type ?? null, q.type ?? null,
-      q.since ?? null, q.since ?? null, q.until ?? null, q.until ?? null, q.user_id];
+      q.since ?? null, q.since ?? null, q.until ?? null, q.until ?? null];
     const needle = foldForIndex(text);
     const limit = Math.floor(q.limit);
     const { rows } = plan === 'index'

@@ -286,7 +286,7 @@ export class MysqlStore extends MysqlDirectoryTables implements Store {
   async history(q: HistoryQuery): Promise<StoredMessage[]> {
     const limit = Math.floor(q.limit);
     if (!(limit > 0)) return [];
-    const base: Param[] = [q.app_id, q.conv_id, q.user_id, q.user_id];
+    const base: Param[] = [q.app_id, q.conv_id, q.user_id];
     // Sync forward (after) must not miss anything just committed: primary. Pages back in time tolerate lag.
     if (q.after != null) {
       return (await this.rows<MessageSql>('history', MSQL.oldestFirst, [...base, q.after, limit])).map(messageFromSql);
