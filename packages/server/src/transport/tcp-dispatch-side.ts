@@ -14,8 +14,14 @@ import { DEFAULT_PEER_OPTIONS, FramedPeer, type PeerOptions, type WireFrame } fr
  * hello within `deadAfterMs` is dropped. A new connection from a link id
  * replaces the old one; the old one's sessions are reported gone first.
  *
- * Fencing: a downstream message that names a `boot_id` other than the
- * link's current one (a route of an earlier life of that link) is dropped.
+ * Fencing: every session that comes up is stamped with the boot id of its
+ * link's hello (`SessionInfo.boot_id`, kept in the location); a downstream
+ * message that names a `boot_id` other than the link's current one (a route
+ * of an earlier life of that link) is dropped.
+ *
+ * Push-only sides (the api role): the same listener, announced in the
+ * registry as `sessions: false`; links dial it like a dispatcher and receive
+ * its pushes, but never bind a session to it, so nothing comes up on it.
  */
 export interface TcpDispatchSideOptions extends Partial<PeerOptions> {
   dispatchId: string;
@@ -93,7 +99,10 @@ export class TcpDispatchSide implements DispatchSide {
         }
         if (f.t === 'up') {
           this.stats.framesIn++;
-          this.deliver(this.upHandlers, f.m as Upstream);
+          const m = f.m as Upstream;
+          // The link's life is the one of this connection's hello, whatever the frame says.
+          m.session.boot_id = me.bootId;
+          this.deliver(this.upHandlers, m);
         }
       },
       onHeartbeat: () => {
@@ -141,7 +150,7 @@ export class TcpDispatchSide implements DispatchSide {
     this.hbHandlers.add(handler);
   }
 
-  down(msg: Downstream & { boot_id?: string }): void {
+  down(msg: Downstream): void {
     const c = this.links.get(msg.link_id);
     if (!c || (msg.boot_id !== undefined && msg.boot_id !== c.bootId)) {
       this.stats.droppedDown++;

@@ -16,12 +16,21 @@ import { DEFAULT_PEER_OPTIONS, FramedPeer, type PeerOptions } from './tcp-peer.j
  * lost (to be opened again) as soon as one becomes ready. Frames of an
  * unbound session are dropped (at-most-once; the link re-sends unanswered
  * sends after the re-open).
+ *
+ * Push-only sides (`sessions: false`, the api role) are dialled and heard
+ * like dispatchers, but never given a session: nothing this link sends up
+ * goes there, and losing one loses no session.
  */
 export interface DispatcherAddress {
   id: string;
   boot_id: string;
   /** host:port */
   address: string;
+  /**
+   * false: a push-only side (the api role) — dialled and listened to like a
+   * dispatcher, never given a session (default true)
+   */
+  sessions?: boolean;
 }
 
 export interface TcpLinkSideOptions extends Partial<PeerOptions> {
@@ -84,8 +93,9 @@ export class TcpLinkSide implements LinkSide {
     return this.readyPeers().map((p) => p.target.id);
   }
 
+  /** ready dispatchers that take sessions (push-only sides are left out) */
   private readyPeers(): Peer[] {
-    return [...this.peers.values()].filter((p) => p.ready);
+    return [...this.peers.values()].filter((p) => p.ready && p.target.sessions !== false);
   }
 
   private reconcile(list: DispatcherAddress[]): void {
@@ -107,7 +117,7 @@ export class TcpLinkSide implements LinkSide {
         if (f.t === 'hello') {
           p.ready = true;
           p.attempts = 0;
-          this.onPeerReady();
+          if (p.target.sessions !== false) this.onPeerReady();
         } else if (f.t === 'down' && !this.closed) {
           const m = f.m as Downstream;
           for (const h of this.downHandlers) {
