@@ -1,5 +1,6 @@
 /**
- * `npm run cluster -- --links 2 --dispatchers 2 [--apis 1] [--keep]`: a
+ * `npm run cluster -- --links 2 --dispatchers 2 [--apis 1] [--api-port 8080]
+ * [--link-port 8090] [--keep]`: a
  * cluster of separate Parley processes on this machine's MariaDB, Redis and
  * NATS (a fresh database, key prefix, stream and subject prefix), printed
  * with every address; Ctrl-C stops every process (SIGTERM, links first) and,
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     dispatchers: { type: 'string', default: '2' },
     apis: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
+    'api-port': { type: 'string', default: '0' },
+    'link-port': { type: 'string', default: '0' },
     'mysql-admin-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306' },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
     'nats-url': { type: 'string', default: 'nats://127.0.0.1:4222' },
@@ -28,7 +31,16 @@ const count = (name: string, v: string | undefined, min: number) => {
   }
   return n;
 };
+const port = (name: string, v: string | undefined) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65000) {
+    process.stderr.write(`cluster: --${name} must be a port number (0: free ones)\n`);
+    process.exit(2);
+  }
+  return n || undefined;
+};
 const layout = {
+  apiPort: port('api-port', values['api-port']), linkPort: port('link-port', values['link-port']),
   links: count('links', values.links, 1), dispatchers: count('dispatchers', values.dispatchers, 1), apis: count('apis', values.apis, 1),
   mysqlAdminUrl: values['mysql-admin-url']!, redisUrl: values['redis-url']!, natsUrl: values['nats-url']!, logLevel: values['log-level']!,
 };
@@ -47,7 +59,7 @@ for (const p of cluster.procs) {
   if (p.role === 'dispatch') lines.push(`  ${p.id.padEnd(13)}  internal TCP ${a.dispatch}`);
   if (p.role === 'link') lines.push(`  ${p.id.padEnd(13)}  WebSocket ${a.ws}   TCP ${a.tcp}`);
 }
-if (cluster.defaultApp) lines.push(`  default app    ${cluster.defaultApp.app_id}, API key ${cluster.defaultApp.api_key}`);
+if (cluster.defaultApp) lines.push(`  default app    ${cluster.defaultApp.app_id}, API key ${cluster.defaultApp.api_key}`, `                 (also in ${cluster.dataDir}/api-1/default-app.json)`);
 process.stdout.write(lines.join('\n') + '\n');
 
 let stopping = false;

@@ -36,6 +36,10 @@ export interface ClusterLayout {
   logLevel?: string;
   /** extra flags for every process */
   extraArgs?: string[];
+  /** HTTP port of the first api (default: a free one; the others take the next ports) */
+  apiPort?: number;
+  /** first link's HTTP/WebSocket port; its TCP port is the next one, and each further link takes the next two (default: free ones) */
+  linkPort?: number;
   /** how long one process may take to come up (default 90 s: a loaded machine is slow to compile) */
   startTimeoutMs?: number;
 }
@@ -144,7 +148,7 @@ export async function startProcCluster(layout: ClusterLayout): Promise<ProcClust
   const timeout = layout.startTimeoutMs ?? 90_000;
   try {
     for (let i = 1; i <= (layout.apis ?? 1); i++) {
-      const p = await startRoleProc('api', `api-${i}`, [...commonArgs, '--data-dir', join(dataDir, `api-${i}`), '--http-port', String(await freePort())], timeout);
+      const p = await startRoleProc('api', `api-${i}`, [...commonArgs, '--data-dir', join(dataDir, `api-${i}`), '--http-port', String(layout.apiPort ? layout.apiPort + i - 1 : await freePort())], timeout);
       procs.push(p);
       const key = /default app (\S+), API key (\S+)/.exec(p.output());
       if (key) cluster.defaultApp = { app_id: key[1]!, api_key: key[2]! };
@@ -157,7 +161,8 @@ export async function startProcCluster(layout: ClusterLayout): Promise<ProcClust
     const links: Promise<ClusterProc>[] = [];
     for (let i = 1; i <= layout.links; i++) {
       links.push(startRoleProc('link', `link-${i}`, [...commonArgs, '--data-dir', join(dataDir, `link-${i}`),
-        '--http-port', String(await freePort()), '--tcp-port', String(await freePort())], timeout));
+        '--http-port', String(layout.linkPort ? layout.linkPort + 2 * (i - 1) : await freePort()),
+        '--tcp-port', String(layout.linkPort ? layout.linkPort + 2 * (i - 1) + 1 : await freePort())], timeout));
     }
     procs.push(...(await Promise.all(links)));
     for (const l of procs.filter((p) => p.role === 'link')) await waitReady(l, timeout);
