@@ -1,5 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ServerFrame } from '@parley/protocol';
 import { RawClient } from '../helpers/raw-client.js';
 import { startProcCluster, type ProcCluster } from '../../../../scripts/proc-cluster.js';
@@ -61,7 +64,7 @@ describe('a cluster of separate processes over TCP on MariaDB, Redis and NATS', 
 
   before(async () => {
     cluster = await startProcCluster({
-      links: 2, dispatchers: 2, apis: 1,
+      links: 2, dispatchers: 2, apis: 1, dataDir: join(mkdtempSync(join(tmpdir(), 'parley-procs-')), 'cluster'),
       extraArgs: ['--api-rate-per-sec', '100000', '--rate-per-sec', '10000', '--rate-burst', '10000'],
     });
     const links = cluster.procs.filter((p) => p.role === 'link');
@@ -170,6 +173,36 @@ describe('a cluster of separate processes over TCP on MariaDB, Redis and NATS', 
     const got = await until('the HTTP-sent message on link 1', () => msgs(cat, 's:ann:cat')[0]);
     assert.equal(got.msg_id, a.msg_id);
     assert.equal(got.content.text, 'from the api');
+  });
+
+  it('a dispatcher stopped with SIGTERM leaves without its clients noticing: their sessions move to the other one', async () => {
+    // Two sessions opened one after the other on each link: round-robin puts one of each pair on each dispatcher.
+    const [dee, fay] = [await connect(link1, await tokenOf('dee')), await connect(link1, await tokenOf('fay'))];
+    const [eve, gus] = [await connect(link2, await tokenOf('eve')), await connect(link2, await tokenOf('gus'))];
+    const d1 = cluster.procs.find((p) => p.id === 'dispatch-1')!;
+    d1.proc.kill('SIGTERM');
+    assert.equal(await d1.exited, 0, d1.output().slice(-2000));
+    for (const l of cluster.procs.filter((p) => p.role === 'link')) {
+      const deadline = Date.now() + WAIT;
+      for (;;) {
+        const r = (await (await fetch(`${l.addresses.http}/readyz`)).json()) as { dispatchers: string[] };
+        if (r.dispatchers.join() === 'dispatch-2') break;
+        if (Date.now() > deadline) throw new Error(`${l.id} still sees ${JSON.stringify(r.dispatchers)}`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    // The same connections, never closed: every send is answered and delivered through dispatch-2.
+    const pairs = [[dee, 'dee', eve, 'eve'], [fay, 'fay', gus, 'gus']] as const;
+    for (const [a, an, b, bn] of pairs) {
+      for (let i = 0; i < 4; i++) {
+        const r = await send(i % 2 ? b : a, `after-${an}-${i}`, 'single', i % 2 ? an : bn, `after ${i}`);
+        assert.equal(r.op, 'ok', JSON.stringify(r));
+      }
+      const conv = `s:${an}:${bn}`;
+      await until(`${bn} gets ${an}'s two`, () => msgs(b, conv).length === 2);
+      await until(`${an} gets ${bn}'s two`, () => msgs(a, conv).length === 2);
+    }
+    for (const c of [dee, fay, eve, gus]) assert.equal(c.closed, null, 'no client connection was closed');
   });
 
   it('SIGTERM of every process: each drains and exits 0', async () => {
