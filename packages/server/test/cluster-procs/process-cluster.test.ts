@@ -64,7 +64,7 @@ describe('a cluster of separate processes over TCP on MariaDB, Redis and NATS', 
 
   before(async () => {
     cluster = await startProcCluster({
-      links: 2, dispatchers: 2, apis: 1, dataDir: join(mkdtempSync(join(tmpdir(), 'parley-procs-')), 'cluster'),
+      links: 2, dispatchers: 2, apis: 1, dataDir: mkdtempSync(join(tmpdir(), 'parley-procs-')),
       extraArgs: ['--api-rate-per-sec', '100000', '--rate-per-sec', '10000', '--rate-burst', '10000'],
     });
     const links = cluster.procs.filter((p) => p.role === 'link');
