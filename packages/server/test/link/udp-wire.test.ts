@@ -112,7 +112,7 @@ describe('link UDP wire', () => {
     assert.deepEqual(await good.next('answer after garbage'), { op: 'ok', id: 9, data: { op: 'convs' } });
     await waitUntil(() => (ev.get('garbage_short') ?? 0) >= 1 && (ev.get('hello_short') ?? 0) === 1, 'garbage counted');
     assert.ok((ev.get('garbage_magic') ?? 0) >= 1);
-    assert.equal(ev.get('garbage_version'), 1);
+    assert.ok((ev.get('garbage_version') ?? 0) >= 1);
     assert.ok((ev.get('garbage_type') ?? 0) >= 1);
     assert.ok((ev.get('garbage_flags') ?? 0) >= 1);
     assert.equal(ev.get('bad_frame'), 1, 'the non-MessagePack body (the array is valid MessagePack, refused by the schema)');
