@@ -55,6 +55,8 @@ export interface UdpChannelStats {
   packetsSent: number;
   /** resends after a timeout or a hole in the acks */
   resends: number;
+  /** resends whose ack came too soon to answer them: the first copy was only late */
+  spuriousResends: number;
   /** packets of ours the peer acknowledged */
   acked: number;
   /** acknowledgements sent on their own (not riding on data) */
@@ -69,9 +71,14 @@ export interface UdpChannelStats {
 interface Outgoing {
   flags: number;
   payload: Uint8Array;
+  firstSentAt: number;
   sentAt: number;
   deadline: number;
   resends: number;
+  /** timeouts in a row: the exponent of the backoff */
+  backoff: number;
+  /** the deadline was moved once for a stall since the last transmission */
+  extended: boolean;
   /** resent already because later packets were acked */
   fastResent: boolean;
 }
@@ -83,7 +90,7 @@ const FAST_RESEND_GAP = 3;
 
 export class UdpChannel {
   readonly stats: UdpChannelStats = {
-    packetsSent: 0, resends: 0, acked: 0, acksSent: 0, packetsReceived: 0, duplicatesDropped: 0, reordered: 0, framesDelivered: 0,
+    packetsSent: 0, resends: 0, spuriousResends: 0, acked: 0, acksSent: 0, packetsReceived: 0, duplicatesDropped: 0, reordered: 0, framesDelivered: 0,
   };
   private readonly opts: UdpChannelOptions;
   /* sender */
@@ -97,6 +104,7 @@ export class UdpChannel {
   private rttvar = 0;
   private rto: number;
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
+  private timerDue = 0;
   /* receiver */
   private cumAck = 0;
   private readonly held = new Map<number, UdpDatagram>();
@@ -149,7 +157,7 @@ export class UdpChannel {
   /** Resend everything in flight now (the peer moved to a new address). */
   resendAll(): void {
     const now = Date.now();
-    for (const [n, o] of this.inflight) this.transmit(n, o, now, false);
+    for (const [n, o] of this.inflight) this.transmit(n, o, now, 'moved');
     this.armResendTimer();
   }
 
@@ -166,21 +174,30 @@ export class UdpChannel {
     const now = Date.now();
     while (this.queue.length > 0 && this.nextPacket < this.lowestUnacked + this.opts.window) {
       const { flags, payload } = this.queue.shift()!;
-      const o: Outgoing = { flags, payload, sentAt: now, deadline: 0, resends: 0, fastResent: false };
+      const o: Outgoing = { flags, payload, firstSentAt: now, sentAt: now, deadline: 0, resends: 0, backoff: 0, extended: false, fastResent: false };
       const n = this.nextPacket++;
       this.inflight.set(n, o);
-      this.transmit(n, o, now, false);
+      this.transmit(n, o, now, 'new');
     }
     this.armResendTimer();
   }
 
-  private transmit(n: number, o: Outgoing, now: number, isResend: boolean): void {
-    if (isResend) {
+  /**
+   * Put packet n on the wire. Only timeouts back off: a fast resend (later packets were
+   * acked, so the path works) is checked again after about two round trips, since losing
+   * it too would otherwise stall the whole window for a backed-off timeout.
+   */
+  private transmit(n: number, o: Outgoing, now: number, why: 'new' | 'fast' | 'timeout' | 'moved'): void {
+    let wait = this.rto;
+    if (why !== 'new') {
       o.resends++;
       this.stats.resends++;
     }
+    if (why === 'timeout') wait = this.rto * 2 ** ++o.backoff;
+    else if (why === 'fast' && this.srtt > 0) wait = Math.min(this.rto, Math.max(this.opts.minRtoMs / 2, 2 * this.srtt));
     o.sentAt = now;
-    o.deadline = now + Math.min(this.opts.maxRtoMs, this.rto * 2 ** o.resends);
+    o.extended = false;
+    o.deadline = now + Math.min(this.opts.maxRtoMs, wait);
     this.stats.packetsSent++;
     this.cancelAck(); // the ack rides on this packet
     this.hooks.emit(encodeUdpDatagram({ type: UdpType.data, flags: o.flags, connId: this.connId, packet: n, ...this.ackFields() }, o.payload));
@@ -198,6 +215,12 @@ export class UdpChannel {
       this.stats.acked++;
       any = true;
       if (o.resends === 0) this.sampleRtt(now - o.sentAt); // Karn: only packets sent once
+      else if (now - o.sentAt < this.srtt / 2) {
+        // Acked too soon to answer the resend: the first copy was only late (a stalled peer
+        // or event loop). Learn that delay, or the timeout stays too short and resends again.
+        this.stats.spuriousResends++;
+        this.sampleRtt(now - o.firstSentAt);
+      }
       if (n > this.highestAcked) this.highestAcked = n;
     };
     for (let n = this.lowestUnacked; n <= ack; n++) take(n);
@@ -209,7 +232,7 @@ export class UdpChannel {
       if (n + FAST_RESEND_GAP > this.highestAcked) break;
       if (!o.fastResent) {
         o.fastResent = true;
-        this.transmit(n, o, now, true);
+        this.transmit(n, o, now, 'fast');
       }
     }
     this.pump();
@@ -234,13 +257,29 @@ export class UdpChannel {
     if (this.stopped || this.inflight.size === 0) return;
     let first = Infinity;
     for (const o of this.inflight.values()) first = Math.min(first, o.deadline);
-    this.resendTimer = setTimeout(() => this.onResendTimer(), Math.max(1, first - Date.now()));
+    this.timerDue = first;
+    // After a stall of the event loop timers run before pending I/O is read; deferring the check
+    // past the I/O phase lets acks already waiting in the socket count, instead of resending spuriously.
+    this.resendTimer = setTimeout(() => afterIo(() => this.onResendTimer()), Math.max(1, first - Date.now()));
   }
 
   private onResendTimer(): void {
     this.resendTimer = undefined;
     if (this.stopped) return;
     const now = Date.now();
+    // Fired late: we could not listen meanwhile (a stalled event loop), and the peer's answers
+    // may still be on their way. Each transmission's deadline moves by such a stall once.
+    const stall = Math.min(now - this.timerDue, this.opts.maxRtoMs);
+    let moved = false;
+    if (stall > this.rto / 2) {
+      for (const o of this.inflight.values()) {
+        if (o.deadline > now || o.extended) continue;
+        o.extended = true;
+        o.deadline += stall;
+        moved = true;
+      }
+    }
+    if (moved) return this.armResendTimer();
     for (const [n, o] of this.inflight) {
       if (o.deadline > now) continue;
       if (o.resends >= this.opts.maxResends) {
@@ -249,7 +288,7 @@ export class UdpChannel {
         return;
       }
       o.fastResent = false;
-      this.transmit(n, o, now, true);
+      this.transmit(n, o, now, 'timeout');
     }
     this.armResendTimer();
   }
@@ -328,6 +367,11 @@ export class UdpChannel {
     this.ackTimer = undefined;
   }
 }
+
+const afterIo: (f: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (f) => void (globalThis as unknown as { setImmediate(f: () => void): unknown }).setImmediate(f)
+    : (f) => void setTimeout(f, 0);
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);

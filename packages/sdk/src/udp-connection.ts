@@ -44,7 +44,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsTyp
 /** What one factory counts: totals of finished connections, plus the live channels. */
 class StatsBook {
   readonly totals: UdpTransportStats = {
-    packetsSent: 0, resends: 0, acked: 0, acksSent: 0, packetsReceived: 0, duplicatesDropped: 0, reordered: 0, framesDelivered: 0,
+    packetsSent: 0, resends: 0, spuriousResends: 0, acked: 0, acksSent: 0, packetsReceived: 0, duplicatesDropped: 0, reordered: 0, framesDelivered: 0,
     connections: 0, proves: 0, rebinds: 0, garbage: 0,
   };
   readonly live = new Set<UdpChannel>();

@@ -187,7 +187,7 @@ function sameAddress(a: UdpAddress, b: RemoteInfo): boolean {
 }
 
 function emptyStats(): UdpChannelStats {
-  return { packetsSent: 0, resends: 0, acked: 0, acksSent: 0, packetsReceived: 0, duplicatesDropped: 0, reordered: 0, framesDelivered: 0 };
+  return { packetsSent: 0, resends: 0, spuriousResends: 0, acked: 0, acksSent: 0, packetsReceived: 0, duplicatesDropped: 0, reordered: 0, framesDelivered: 0 };
 }
 
 function addStats(into: UdpChannelStats, s: UdpChannelStats): void {

@@ -15,7 +15,7 @@ const LOSSY: Impairment = { drop: 0.2, duplicate: 0.05, reorder: 0.1 };
 const PER_USER = 5_000;
 const MAX_IN_FLIGHT = 64;
 const BOUND_MS = 150_000;
-const CHANNEL = { initialRtoMs: 60, minRtoMs: 30, maxRtoMs: 1000, maxResends: 15 };
+const CHANNEL = { initialRtoMs: 60, minRtoMs: 40, maxRtoMs: 1000, maxResends: 15 };
 
 interface Watch {
   /** transport connections opened (1 means it never reconnected) */
