@@ -260,11 +260,13 @@ export class UdpChannel {
     this.timerDue = first;
     // After a stall of the event loop timers run before pending I/O is read; deferring the check
     // past the I/O phase lets acks already waiting in the socket count, instead of resending spuriously.
-    this.resendTimer = setTimeout(() => afterIo(() => this.onResendTimer()), Math.max(1, first - Date.now()));
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined; // fired: never clear it again
+      afterIo(() => this.onResendTimer());
+    }, Math.max(1, first - Date.now()));
   }
 
   private onResendTimer(): void {
-    this.resendTimer = undefined;
     if (this.stopped) return;
     const now = Date.now();
     // Fired late: we could not listen meanwhile (a stalled event loop), and the peer's answers
