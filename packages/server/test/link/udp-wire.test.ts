@@ -44,6 +44,24 @@ describe('link UDP wire', () => {
     assert.equal(r.link.connectionCount(), 1);
   });
 
+  it('an SDK client whose connection the server forgot gets RESET and reconnects with a new one', async () => {
+    const { r, port, ev } = await start({}, { idleMs: 300 });
+    const udp = udpConnection('127.0.0.1', port, { keepaliveMs: 60_000 });
+    const client = new ParleyClient({ connect: udp, token: await r.token('alice'), reconnect: { minMs: 20, maxMs: 200, factor: 2, jitter: 0 } });
+    cleanups.push(() => client.close());
+    const states: string[] = [];
+    client.on('state', (s) => states.push(s.state));
+    await within(client.connect(), 'connect');
+    const first = client.session!.conn_id;
+    await waitUntil(() => ev.get('idle_expired') === 1, 'server forgets the silent connection', LONG);
+    await assert.rejects(client.request('convs', {}, { timeoutMs: LONG }), /server does not know this connection/);
+    await waitUntil(() => client.state === 'open' && client.session!.conn_id !== first, 'reconnected', LONG);
+    assert.deepEqual(await within(client.request('convs', {}), 'convs after reconnect'), { op: 'convs' });
+    assert.equal(udp.stats.connections, 2);
+    assert.ok((ev.get('unknown_conn') ?? 0) >= 1);
+    assert.deepEqual(states.slice(0, 4), ['connecting', 'open', 'reconnecting', 'open']);
+  });
+
   it('frames over one datagram are split and reassembled, both ways, through loss', async () => {
     const { r, port } = await start();
     const relay = await LossyRelay.start(port, { up: { drop: 0.2, duplicate: 0.05, reorder: 0.1 }, down: { drop: 0.2, duplicate: 0.05, reorder: 0.1 } }, 7);
