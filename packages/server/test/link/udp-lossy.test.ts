@@ -134,3 +134,26 @@ describe('UDP end to end through a lossy relay', () => {
     );
   });
 });
+
+describe('udp_port in the configuration', () => {
+  it('is off by default, and when set the platform serves UDP clients on it', async (t) => {
+    const off = await startTestPlatform();
+    t.after(() => off.destroy());
+    assert.equal(off.options.udp_port, -1);
+    assert.equal(off.udpPort, undefined);
+    const p = await startTestPlatform({ udp_port: 0 });
+    t.after(() => p.destroy());
+    assert.ok(p.udpPort! > 0);
+    const tokens = await p.users('carol', 'dave');
+    const carol = new ParleyClient({ connect: udpConnection('127.0.0.1', p.udpPort!), token: tokens.carol!, reconnect: false });
+    const dave = new ParleyClient({ connect: udpConnection('127.0.0.1', p.udpPort!), token: tokens.dave!, reconnect: false });
+    t.after(() => Promise.all([carol.close(), dave.close()]));
+    await within(Promise.all([carol.connect(), dave.connect()]), 'connect', 30_000);
+    const got: Message[] = [];
+    dave.on('message', (m) => got.push(m));
+    const ack = await within(carol.sendText('dave', 'over UDP'), 'ack', 30_000);
+    await waitUntil(() => got.length === 1, 'push', 30_000);
+    assert.equal(got[0]!.seq, ack.seq);
+    assert.deepEqual(got[0]!.content, { text: 'over UDP' });
+  });
+});
