@@ -1,7 +1,7 @@
 import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Packr } from 'msgpackr';
-import { UDP_HEADER_BYTES, UDP_HELLO_MIN_BYTES, UdpType, encodeUdpDatagram, randomConnId } from '@parley/protocol/udp';
+import { UDP_HEADER_BYTES, UDP_HELLO_MIN_BYTES, UdpType, decodeUdpClose, encodeUdpDatagram, randomConnId, type UdpDatagram } from '@parley/protocol/udp';
 import { ParleyClient, udpConnection } from '@parley/sdk/node';
 import type { UdpListenerOptions } from '../../src/link/udp-listener.js';
 import { startRig, waitUntil, within, type Rig } from './helpers.js';
@@ -60,6 +60,35 @@ describe('link UDP wire', () => {
     assert.equal(udp.stats.connections, 2);
     assert.ok((ev.get('unknown_conn') ?? 0) >= 1);
     assert.deepEqual(states.slice(0, 4), ['connecting', 'open', 'reconnecting', 'open']);
+  });
+
+  it('a kick crosses UDP: the SDK gets the kicked push and does not reconnect', async () => {
+    const { r, port } = await start();
+    const udp = udpConnection('127.0.0.1', port);
+    const client = new ParleyClient({ connect: udp, token: await r.token('alice'), reconnect: { minMs: 20, maxMs: 200, factor: 2, jitter: 0 } });
+    cleanups.push(() => client.close());
+    const kicked: string[] = [];
+    client.on('kicked', (k) => kicked.push(k.reason));
+    await within(client.connect(), 'connect');
+    const conn = (r.dispatcher.of('open')[0] as { session: { conn_id: string; link_id: string } }).session;
+    r.dispatcher.down({ kind: 'kick', link_id: conn.link_id, conn_id: conn.conn_id, payload: JSON.stringify({ op: 'kicked', reason: 'replaced' }) });
+    await waitUntil(() => client.state === 'closed', 'client closed', LONG);
+    assert.deepEqual(kicked, ['replaced']);
+    await waitUntil(() => r.dispatcher.of('close').length === 1, 'close upstream', LONG);
+    assert.equal(udp.stats.connections, 1, 'no reconnect after a kick');
+  });
+
+  it('a server close reaches the client as CLOSE with the close code', async () => {
+    const { r, port } = await start();
+    const c = await raw(port);
+    assert.equal((await c.login(await r.token())).op, 'ok');
+    const conn = (r.dispatcher.of('open')[0] as { session: { conn_id: string; link_id: string } }).session;
+    r.dispatcher.down({ kind: 'kick', link_id: conn.link_id, conn_id: conn.conn_id, payload: JSON.stringify({ op: 'kicked', reason: 'admin' }) });
+    assert.deepEqual(await c.next('kicked'), { op: 'kicked', reason: 'admin' });
+    await c.until(() => c.got(UdpType.close) >= 1, 'close datagram');
+    const bye = c.datagrams.find((x) => typeof x.d !== 'string' && x.d.type === UdpType.close)!.d as UdpDatagram;
+    assert.deepEqual(decodeUdpClose(bye.payload), { code: 4002, reason: 'kicked' });
+    await waitUntil(() => r.link.connectionCount() === 0, 'connection gone');
   });
 
   it('frames over one datagram are split and reassembled, both ways, through loss', async () => {
