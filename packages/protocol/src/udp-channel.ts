@@ -132,10 +132,10 @@ export class UdpChannel {
   /** Queue one frame; it is split when larger than one datagram. */
   send(frame: Uint8Array): void {
     if (this.stopped) return;
-    for (let off = 0; off < frame.length || off === 0; off += UDP_MAX_PAYLOAD_BYTES) {
-      const end = Math.min(frame.length, off + UDP_MAX_PAYLOAD_BYTES);
-      this.queue.push({ flags: end < frame.length ? UDP_FLAG_MORE : 0, payload: frame.subarray(off, end) });
-      if (frame.length === 0) break;
+    const pieces = Math.max(1, Math.ceil(frame.length / UDP_MAX_PAYLOAD_BYTES));
+    for (let k = 0; k < pieces; k++) {
+      const payload = frame.subarray(k * UDP_MAX_PAYLOAD_BYTES, (k + 1) * UDP_MAX_PAYLOAD_BYTES);
+      this.queue.push({ flags: k < pieces - 1 ? UDP_FLAG_MORE : 0, payload });
     }
     this.pendingBytes += frame.length;
     this.pump();
