@@ -16,6 +16,7 @@ export const OptionsSchema = Type.Object({
   host: opt(Type.String({ default: '127.0.0.1' }), 'address to listen on (use 0.0.0.0 to accept remote clients)'),
   http_port: opt(Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }), 'HTTP API, web client and WebSocket (/ws) port'),
   tcp_port: opt(Type.Integer({ minimum: 0, maximum: 65535, default: 8081 }), 'TCP client port (length-prefixed JSON frames)'),
+  udp_port: opt(Type.Integer({ minimum: -1, maximum: 65535, default: -1 }), 'UDP client port (acknowledged MessagePack datagrams); -1 turns UDP off, 0 picks a free port'),
   store: opt(Type.Union([Type.Literal('sqlite'), Type.Literal('mysql')], { default: 'sqlite' }), 'message and domain store backend'),
   sqlite_path: opt(Type.String({ default: '' }), 'SQLite file (default <data_dir>/parley.db)'),
   location: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'location/presence backend'),

@@ -16,4 +16,6 @@ export interface LinkMetrics {
   framesOut: { inc(value?: number): void };
   /** error frames sent by the link itself, by code */
   frameErrors?: { inc(labels: { code: string }): void };
+  /** UDP datagrams and reliability events, by event (in, out, garbage_*, rate_limited, resend, ...) */
+  udpEvents?: { inc(labels: { event: string }, value?: number): void };
 }
