@@ -8,6 +8,7 @@ import {
 import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
 import { MessageWriter } from './message-writer.js';
+import { DEFAULT_SEARCH_INDEXER, SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
 import { runMigrations } from './migrations.js';
 import {
   appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, userFromSql,
@@ -30,6 +31,8 @@ export interface SqliteStoreOptions {
    * (default 50,000); 0 sends every query of 3+ characters over a non-empty scope to the index
    */
   searchScanMaxMessages?: number;
+  /** when the full-text index is written after commits (default: 20 ms after, 2,000 messages per transaction) */
+  searchIndexer?: SearchIndexerOptions;
 }
 
 /** What the connection actually runs with (for diagnostics and tests). */
@@ -46,6 +49,7 @@ interface Prepared {
   writer: MessageWriter;
   reader: MessageReader;
   searcher: MessageSearch;
+  indexer: SearchIndexer;
 }
 
 /**
@@ -56,6 +60,9 @@ interface Prepared {
  * loss (as far as the disk honours fsync). NORMAL would only be crash-safe
  * for the process, not the machine: recent commits could vanish on power loss.
  *
+ * Full-text indexing happens after the commit (SearchIndexer), in bigger
+ * transactions; search is exact meanwhile (it scans what is not indexed yet).
+ *
  * Limits: one writer at a time (SQLite); meant for one process. Calls are
  * synchronous under an async interface — each promise is already settled when
  * returned, and a long search blocks the event loop while it runs.
@@ -64,11 +71,13 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly searchScanMaxMessages: number | undefined;
+  private readonly searchIndexer: SearchIndexerOptions;
   private prepared: Prepared | null = null;
 
   constructor(opts: SqliteStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.searchScanMaxMessages = opts.searchScanMaxMessages;
+    this.searchIndexer = opts.searchIndexer ?? DEFAULT_SEARCH_INDEXER;
     this.db = guard('open database', () => {
       const db = new Database(opts.path);
       try {
@@ -105,17 +114,29 @@ export class SqliteStore implements Store {
     guard('migrate', () => {
       runMigrations(this.db, undefined, this.now);
       // Statements are prepared once, after the tables they name exist.
-      this.prepared ??= {
-        s: prepareDomainStatements(this.db),
-        writer: new MessageWriter(this.db),
-        reader: new MessageReader(this.db),
-        searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
-      };
+      if (!this.prepared) {
+        const indexer = new SearchIndexer(this.db, this.searchIndexer);
+        this.prepared = {
+          s: prepareDomainStatements(this.db),
+          writer: new MessageWriter(this.db),
+          reader: new MessageReader(this.db),
+          searcher: new MessageSearch(this.db, () => indexer.mark(), this.searchScanMaxMessages),
+          indexer,
+        };
+      }
+      // Messages committed before a crash or a stop but not indexed yet.
+      this.prepared.indexer.catchUp();
     });
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    try {
+      this.prepared?.indexer.catchUp();
+    } catch {
+      // the backlog is indexed on the next start
+    }
+    this.prepared?.indexer.stop();
     this.prepared = null;
     guard('close', () => {
       try {
@@ -318,7 +339,9 @@ export class SqliteStore implements Store {
 
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
     // MessageWriter dedups by cmid and translates its own errors.
-    return { duplicates: this.p.writer.commit(messages) };
+    const duplicates = this.p.writer.commit(messages);
+    this.p.indexer.committed();
+    return { duplicates };
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
@@ -343,6 +366,10 @@ export class SqliteStore implements Store {
 
   async search(q: SearchQuery): Promise<StoredMessage[]> {
     return guard('search', () => this.p.searcher.search(q));
+  }
+
+  async flushSearchIndex(): Promise<void> {
+    guard('index messages', () => this.p.indexer.catchUp());
   }
 
   /** The plan `search` would use for `q` (diagnostics and tests; not part of Store). */
