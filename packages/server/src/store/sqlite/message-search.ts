@@ -38,8 +38,7 @@ export class MessageSearch {
   private readonly byScan: Database.Statement;
   private readonly scopeSize: Database.Statement;
 
-  /** `indexedUpTo`: the highest fts_id the full-text index holds (SearchIndexer.mark) */
-  constructor(db: Database.Database, private readonly indexedUpTo: () => number, private readonly scanMaxMessages = DEFAULT_SCAN_MAX_MESSAGES) {
+  constructor(db: Database.Database, private readonly scanMaxMessages = DEFAULT_SCAN_MAX_MESSAGES) {
     const scope = `m.app_id = @app_id AND m.status = 'normal'
       AND (@conv_id IS NULL OR m.conv_id = @conv_id)
       AND (@sender IS NULL OR m.sender = @sender)
@@ -50,9 +49,10 @@ export class MessageSearch {
     const order = 'ORDER BY m.created_at DESC, m.conv_id, m.seq DESC LIMIT @limit';
     const members = `cm.app_id = @app_id AND cm.user_id = @user_id AND (@conv_id IS NULL OR cm.conv_id = @conv_id)`;
 
-    // The index holds fts_id up to @mark (SearchIndexer); committed rows above it are
-    // matched by scanning them, the same folded substring test, so a message is
-    // found as soon as it is committed.
+    // The index holds fts_id up to its largest rowid (SearchIndexer's mark, read in the
+    // same statement, so in the same snapshot as the index); committed rows above it are
+    // matched by scanning them, the same folded substring test, so a message is found as
+    // soon as it is committed, and never twice.
     this.byIndex = db.prepare(`SELECT * FROM (
         SELECT ${MESSAGE_COLUMNS}
         FROM message_fts f
@@ -63,7 +63,7 @@ export class MessageSearch {
         SELECT ${MESSAGE_COLUMNS}
         FROM messages m INDEXED BY messages_by_fts_id
         JOIN conversation_members cm ON cm.app_id = m.app_id AND cm.conv_id = m.conv_id AND cm.user_id = @user_id
-        WHERE m.fts_id > @mark AND m.fts_id IS NOT NULL AND instr(m.search_text, @needle) > 0 AND m.seq >= cm.join_seq AND ${scope}
+        WHERE m.fts_id > (SELECT coalesce(max(id), 0) FROM message_fts_docsize) AND m.fts_id IS NOT NULL AND instr(m.search_text, @needle) > 0 AND m.seq >= cm.join_seq AND ${scope}
       ) ORDER BY created_at DESC, conv_id, seq DESC LIMIT @limit`);
     // search_text is NULL for messages of a type that is not indexed, as fts_id is.
     // INDEXED BY and CROSS JOIN pin the plan to "the caller's conversations, then
@@ -101,7 +101,7 @@ export class MessageSearch {
       since: q.since ?? null, until: q.until ?? null,
     };
     const rows = plan === 'index'
-      ? this.byIndex.all({ ...params, phrase: ftsPhrase(text), needle: foldForSearch(text), mark: this.indexedUpTo() })
+      ? this.byIndex.all({ ...params, phrase: ftsPhrase(text), needle: foldForSearch(text) })
       : this.byScan.all({ ...params, needle: foldForSearch(text) });
     return (rows as MessageSql[]).map(messageFromSql);
   }

@@ -9,6 +9,7 @@ import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
 import { MessageWriter } from './message-writer.js';
 import { DEFAULT_SEARCH_INDEXER, SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
+import { WorkerCommitter } from './worker-committer.js';
 import { runMigrations } from './migrations.js';
 import {
   appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, userFromSql,
@@ -33,6 +34,12 @@ export interface SqliteStoreOptions {
   searchScanMaxMessages?: number;
   /** when the full-text index is written after commits (default: 20 ms after, 2,000 messages per transaction) */
   searchIndexer?: SearchIndexerOptions;
+  /**
+   * run group commits and the indexing after them on a worker thread with its own
+   * connection, so the event loop is not held for them (default: true for a file;
+   * ':memory:' cannot be shared with another connection and always commits inline)
+   */
+  commitOnWorker?: boolean;
 }
 
 /** What the connection actually runs with (for diagnostics and tests). */
@@ -46,10 +53,14 @@ export interface SqlitePragmas {
 
 interface Prepared {
   s: DomainStatements;
-  writer: MessageWriter;
+  /** null in worker mode: the worker has its own */
+  writer: MessageWriter | null;
   reader: MessageReader;
   searcher: MessageSearch;
-  indexer: SearchIndexer;
+  /** commits and indexes on this connection (inline mode) */
+  indexer: SearchIndexer | null;
+  /** commits and indexes on a worker thread (worker mode) */
+  committer: WorkerCommitter | null;
 }
 
 /**
@@ -62,28 +73,39 @@ interface Prepared {
  *
  * Full-text indexing happens after the commit (SearchIndexer), in bigger
  * transactions; search is exact meanwhile (it scans what is not indexed yet).
+ * On a file, group commits and that indexing run on a worker thread with its
+ * own connection (WorkerCommitter): the event loop keeps serving frames while
+ * a batch is written and fsynced; everything else runs on this connection.
  *
- * Limits: one writer at a time (SQLite); meant for one process. Calls are
- * synchronous under an async interface — each promise is already settled when
- * returned, and a long search blocks the event loop while it runs.
+ * Limits: one writer at a time (SQLite); meant for one process. Calls other
+ * than commits are synchronous under an async interface — each promise is
+ * already settled when returned, and a long search blocks the event loop while
+ * it runs. A write on this connection waits (busy_timeout) while the worker
+ * holds the write lock for a commit.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly searchScanMaxMessages: number | undefined;
   private readonly searchIndexer: SearchIndexerOptions;
+  private readonly path: string;
+  private readonly busyTimeoutMs: number;
+  private readonly commitOnWorker: boolean;
   private prepared: Prepared | null = null;
 
   constructor(opts: SqliteStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.searchScanMaxMessages = opts.searchScanMaxMessages;
     this.searchIndexer = opts.searchIndexer ?? DEFAULT_SEARCH_INDEXER;
+    this.path = opts.path;
+    this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
+    this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker !== false;
     this.db = guard('open database', () => {
       const db = new Database(opts.path);
       try {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = FULL');
-        db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+        db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
         // No foreign keys are declared (see migrations.ts); enforcement stays off explicitly.
         db.pragma('foreign_keys = OFF');
         // Bounded ANALYZE for `PRAGMA optimize` at close, as SQLite recommends for
@@ -111,33 +133,42 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
+    const first = !this.prepared;
     guard('migrate', () => {
       runMigrations(this.db, undefined, this.now);
       // Statements are prepared once, after the tables they name exist.
-      if (!this.prepared) {
-        const indexer = new SearchIndexer(this.db, this.searchIndexer);
-        this.prepared = {
-          s: prepareDomainStatements(this.db),
-          writer: new MessageWriter(this.db),
-          reader: new MessageReader(this.db),
-          searcher: new MessageSearch(this.db, () => indexer.mark(), this.searchScanMaxMessages),
-          indexer,
-        };
-      }
-      // Messages committed before a crash or a stop but not indexed yet.
-      this.prepared.indexer.catchUp();
+      this.prepared ??= {
+        s: prepareDomainStatements(this.db),
+        writer: this.commitOnWorker ? null : new MessageWriter(this.db),
+        reader: new MessageReader(this.db),
+        searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
+        indexer: this.commitOnWorker ? null : new SearchIndexer(this.db, this.searchIndexer),
+        committer: null,
+      };
     });
+    const p = this.prepared!;
+    if (first && this.commitOnWorker) {
+      try {
+        p.committer = await WorkerCommitter.start({ path: this.path, busyTimeoutMs: this.busyTimeoutMs, indexer: this.searchIndexer });
+      } catch (err) {
+        throw new StoreError('unavailable', `could not start the commit worker: ${err instanceof Error ? err.message : String(err)}`, err);
+      }
+    }
+    // Messages committed before a crash or a stop but not indexed yet.
+    await this.flushSearchIndex();
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    const p = this.prepared;
+    this.prepared = null;
     try {
-      this.prepared?.indexer.catchUp();
+      p?.indexer?.catchUp();
+      await p?.committer?.close();
     } catch {
       // the backlog is indexed on the next start
     }
-    this.prepared?.indexer.stop();
-    this.prepared = null;
+    p?.indexer?.stop();
     guard('close', () => {
       try {
         this.db.pragma('optimize');
@@ -338,9 +369,11 @@ export class SqliteStore implements Store {
   }
 
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
-    // MessageWriter dedups by cmid and translates its own errors.
-    const duplicates = this.p.writer.commit(messages);
-    this.p.indexer.committed();
+    // MessageWriter dedups by cmid and translates its own errors (the worker sends them back as they were).
+    const p = this.p;
+    if (p.committer) return { duplicates: await p.committer.commit(messages) };
+    const duplicates = p.writer!.commit(messages);
+    p.indexer?.committed();
     return { duplicates };
   }
 
@@ -369,7 +402,9 @@ export class SqliteStore implements Store {
   }
 
   async flushSearchIndex(): Promise<void> {
-    guard('index messages', () => this.p.indexer.catchUp());
+    const p = this.p;
+    if (p.committer) await p.committer.flushIndex();
+    else guard('index messages', () => p.indexer?.catchUp());
   }
 
   /** The plan `search` would use for `q` (diagnostics and tests; not part of Store). */
