@@ -46,7 +46,7 @@ export interface RunningPlatform {
 function chooseStore(o: Options): Store {
   switch (o.store) {
     case 'sqlite':
-      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db') });
+      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db'), commitOnWorker: o.sqlite_commit === 'worker' });
     case 'mysql':
       throw new ConfigError('store=mysql: the MySQL/MariaDB store is not part of this build yet; use store=sqlite');
   }

@@ -18,6 +18,8 @@ export const OptionsSchema = Type.Object({
   tcp_port: opt(Type.Integer({ minimum: 0, maximum: 65535, default: 8081 }), 'TCP client port (length-prefixed JSON frames)'),
   store: opt(Type.Union([Type.Literal('sqlite'), Type.Literal('mysql')], { default: 'sqlite' }), 'message and domain store backend'),
   sqlite_path: opt(Type.String({ default: '' }), 'SQLite file (default <data_dir>/parley.db)'),
+  sqlite_commit: opt(Type.Union([Type.Literal('worker'), Type.Literal('inline')], { default: 'worker' }),
+    'where SQLite group commits (and the full-text indexing after them) run: a worker thread with its own connection, or the main thread'),
   location: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'location/presence backend'),
   seq: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'sequence allocator backend'),
   bus: opt(Type.Union([Type.Literal('memory'), Type.Literal('nats')], { default: 'memory' }), 'event bus backend'),
