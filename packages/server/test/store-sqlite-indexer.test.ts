@@ -59,11 +59,19 @@ runStoreContract('sqlite (search through the index, fully indexed)', async () =>
   return { store: flushed, cleanup: async () => { await store.close(); await t.cleanup(); } };
 });
 
+// And with group commits and indexing on a worker thread with its own connection (sqlite_commit=worker):
+// conflicts and dedup come back from the worker as the same store errors and results.
+runStoreContract('sqlite (commits on a worker thread)', async () => {
+  const t = await tempDir();
+  const store = new SqliteStore({ path: t.path, commitOnWorker: true, searchScanMaxMessages: 0 });
+  return { store, cleanup: async () => { await store.close(); await t.cleanup(); } };
+});
+
 describe('SearchIndexer (full-text index after the commit)', () => {
-  it('search finds a committed message before it is indexed and after, through the index plan', async () => {
+  for (const commitOnWorker of [false, true]) it(`search finds a committed message before it is indexed and after, through the index plan${commitOnWorker ? ' (commits on a worker)' : ''}`, async () => {
     const t = await tempDir();
     // no pass runs on its own within this test
-    const store = new SqliteStore({ path: t.path, searchScanMaxMessages: 0, searchIndexer: { delayMs: 600_000, batch: 2000 } });
+    const store = new SqliteStore({ path: t.path, commitOnWorker, searchScanMaxMessages: 0, searchIndexer: { delayMs: 600_000, batch: 2000 } });
     try {
       await store.migrate();
       await store.addMembers(['u1', 'u2'].map((user_id) => ({
@@ -90,9 +98,9 @@ describe('SearchIndexer (full-text index after the commit)', () => {
     }
   });
 
-  it('indexes on its own after a commit', async () => {
+  for (const commitOnWorker of [false, true]) it(`indexes on its own after a commit${commitOnWorker ? ' (on the worker)' : ''}`, async () => {
     const t = await tempDir();
-    const store = new SqliteStore({ path: t.path, searchIndexer: { delayMs: 1, batch: 2 } });
+    const store = new SqliteStore({ path: t.path, commitOnWorker, searchIndexer: { delayMs: 1, batch: 2 } });
     try {
       await store.migrate();
       await store.commitMessages([1, 2, 3, 4, 5].map((s) => msg(s, `text ${s}`)));

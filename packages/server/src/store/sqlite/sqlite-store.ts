@@ -7,8 +7,8 @@ import {
 } from '../store.js';
 import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
-import { MessageWriter } from './message-writer.js';
-import { DEFAULT_SEARCH_INDEXER, SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
+import { InlineCommits, type MessageCommits } from './inline-commits.js';
+import { DEFAULT_SEARCH_INDEXER, type SearchIndexerOptions } from './search-indexer.js';
 import { WorkerCommitter } from './worker-committer.js';
 import { runMigrations } from './migrations.js';
 import {
@@ -36,8 +36,8 @@ export interface SqliteStoreOptions {
   searchIndexer?: SearchIndexerOptions;
   /**
    * run group commits and the indexing after them on a worker thread with its own
-   * connection, so the event loop is not held for them (default: true for a file;
-   * ':memory:' cannot be shared with another connection and always commits inline)
+   * connection, so the event loop is not held for them (default false; ignored for
+   * ':memory:', which cannot be shared with another connection)
    */
   commitOnWorker?: boolean;
 }
@@ -53,14 +53,10 @@ export interface SqlitePragmas {
 
 interface Prepared {
   s: DomainStatements;
-  /** null in worker mode: the worker has its own */
-  writer: MessageWriter | null;
   reader: MessageReader;
   searcher: MessageSearch;
-  /** commits and indexes on this connection (inline mode) */
-  indexer: SearchIndexer | null;
-  /** commits and indexes on a worker thread (worker mode) */
-  committer: WorkerCommitter | null;
+  /** group commits and the indexing after them: inline, or on a worker thread */
+  commits: MessageCommits;
 }
 
 /**
@@ -73,9 +69,10 @@ interface Prepared {
  *
  * Full-text indexing happens after the commit (SearchIndexer), in bigger
  * transactions; search is exact meanwhile (it scans what is not indexed yet).
- * On a file, group commits and that indexing run on a worker thread with its
- * own connection (WorkerCommitter): the event loop keeps serving frames while
- * a batch is written and fsynced; everything else runs on this connection.
+ * With `commitOnWorker`, group commits and that indexing run on a worker
+ * thread with its own connection (WorkerCommitter): the event loop keeps
+ * serving frames while a batch is written and fsynced; everything else runs on
+ * this connection.
  *
  * Limits: one writer at a time (SQLite); meant for one process. Calls other
  * than commits are synchronous under an async interface — each promise is
@@ -99,7 +96,7 @@ export class SqliteStore implements Store {
     this.searchIndexer = opts.searchIndexer ?? DEFAULT_SEARCH_INDEXER;
     this.path = opts.path;
     this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
-    this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker !== false;
+    this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker === true;
     this.db = guard('open database', () => {
       const db = new Database(opts.path);
       try {
@@ -133,29 +130,24 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    const first = !this.prepared;
-    guard('migrate', () => {
-      runMigrations(this.db, undefined, this.now);
-      // Statements are prepared once, after the tables they name exist.
-      this.prepared ??= {
-        s: prepareDomainStatements(this.db),
-        writer: this.commitOnWorker ? null : new MessageWriter(this.db),
-        reader: new MessageReader(this.db),
-        searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
-        indexer: this.commitOnWorker ? null : new SearchIndexer(this.db, this.searchIndexer),
-        committer: null,
+    guard('migrate', () => runMigrations(this.db, undefined, this.now));
+    // Statements are prepared once, after the tables they name exist; the worker opens the file after them too.
+    if (!this.prepared) {
+      const commits = this.commitOnWorker ? await this.startWorker() : new InlineCommits(this.db, this.searchIndexer);
+      this.prepared = {
+        s: prepareDomainStatements(this.db), reader: new MessageReader(this.db), searcher: new MessageSearch(this.db, this.searchScanMaxMessages), commits,
       };
-    });
-    const p = this.prepared!;
-    if (first && this.commitOnWorker) {
-      try {
-        p.committer = await WorkerCommitter.start({ path: this.path, busyTimeoutMs: this.busyTimeoutMs, indexer: this.searchIndexer });
-      } catch (err) {
-        throw new StoreError('unavailable', `could not start the commit worker: ${err instanceof Error ? err.message : String(err)}`, err);
-      }
     }
     // Messages committed before a crash or a stop but not indexed yet.
-    await this.flushSearchIndex();
+    await this.prepared.commits.flushIndex();
+  }
+
+  private async startWorker(): Promise<MessageCommits> {
+    try {
+      return await WorkerCommitter.start({ path: this.path, busyTimeoutMs: this.busyTimeoutMs, indexer: this.searchIndexer });
+    } catch (err) {
+      throw new StoreError('unavailable', `could not start the commit worker: ${err instanceof Error ? err.message : String(err)}`, err);
+    }
   }
 
   async close(): Promise<void> {
@@ -163,12 +155,10 @@ export class SqliteStore implements Store {
     const p = this.prepared;
     this.prepared = null;
     try {
-      p?.indexer?.catchUp();
-      await p?.committer?.close();
+      await p?.commits.close();
     } catch {
       // the backlog is indexed on the next start
     }
-    p?.indexer?.stop();
     guard('close', () => {
       try {
         this.db.pragma('optimize');
@@ -369,12 +359,7 @@ export class SqliteStore implements Store {
   }
 
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
-    // MessageWriter dedups by cmid and translates its own errors (the worker sends them back as they were).
-    const p = this.p;
-    if (p.committer) return { duplicates: await p.committer.commit(messages) };
-    const duplicates = p.writer!.commit(messages);
-    p.indexer?.committed();
-    return { duplicates };
+    return { duplicates: await this.p.commits.commit(messages) };
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
@@ -402,9 +387,7 @@ export class SqliteStore implements Store {
   }
 
   async flushSearchIndex(): Promise<void> {
-    const p = this.p;
-    if (p.committer) await p.committer.flushIndex();
-    else guard('index messages', () => p.indexer?.catchUp());
+    await this.p.commits.flushIndex();
   }
 
   /** The plan `search` would use for `q` (diagnostics and tests; not part of Store). */

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreError, type StoredMessage } from '../store.js';
 import type { CommitWorkerData, FromWorker, ToWorker } from './commit-worker.js';
+import type { MessageCommits } from './inline-commits.js';
 
 type Pending = { resolve: (m: FromWorker & { ok: true }) => void; reject: (err: unknown) => void };
 type Request = ToWorker extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
@@ -14,7 +15,7 @@ type Request = ToWorker extends infer T ? (T extends unknown ? Omit<T, 'id'> : n
  * If the worker dies, every waiting and later request fails `unavailable`
  * (nothing unconfirmed was acked).
  */
-export class WorkerCommitter {
+export class WorkerCommitter implements MessageCommits {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
