@@ -3,42 +3,97 @@ import assert from 'node:assert/strict';
 import { CLOSE_CODES } from '@parley/protocol';
 import { ClientClosedError, ConnectionLostError, KickedError } from '../src/node.js';
 import { setup } from './helpers/setup.js';
+import type { TestContext } from 'node:test';
+import type { ParleyClient } from '../src/node.js';
 import { collect, nextEvent, sleep, waitFor, within } from './helpers/wait.js';
 
-test('reconnects with growing backoff after the server drops the socket', async (t) => {
+// Taken before any test mocks timers: waits on real time while the code under test runs on virtual time.
+const realSetTimeout = globalThis.setTimeout;
+
+/** Poll on real time (mocked timers never fire by themselves); bounded generously for a loaded machine. */
+async function waitReal(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => realSetTimeout(r, 2));
+  }
+}
+
+/**
+ * The delays of every setTimeout armed from now on (over the mock), until
+ * `restore` — call it before `t.mock.timers.reset()`, which puts the real one back.
+ */
+function recordTimers(t: TestContext): { armed: number[]; restore(): void } {
+  const armed: number[] = [];
+  const mocked = globalThis.setTimeout;
+  const wrapper = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+    armed.push(ms ?? 0);
+    return mocked(fn, ms, ...args);
+  }) as typeof setTimeout;
+  globalThis.setTimeout = wrapper;
+  const restore = () => {
+    if (globalThis.setTimeout === wrapper) globalThis.setTimeout = mocked;
+  };
+  t.after(restore);
+  return { armed, restore };
+}
+
+/** A request answered by the fake server: every frame sent before it has been handled, every frame before the answer received. */
+async function roundTrip(client: ParleyClient): Promise<void> {
+  await client.conversations();
+}
+
+test('reconnects with growing backoff after the server drops the socket (mocked timers)', async (t) => {
+  // Only setTimeout is mocked: sockets and the waits of this test run on real time, the backoff on virtual time.
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { armed, restore } = recordTimers(t);
+  let virtual = 0;
+  const tick = (ms: number) => {
+    virtual += ms; // timers due fire inside tick(), at the new virtual time
+    t.mock.timers.tick(ms);
+  };
+  const attemptsAt: number[] = [];
+  // The token getter runs synchronously when an attempt starts: it timestamps each attempt in virtual time.
+  const token = () => {
+    attemptsAt.push(virtual);
+    return 'tok:alice';
+  };
   const reconnect = { minMs: 40, maxMs: 1000, factor: 2, jitter: 0 };
-  const { server, client } = await setup(t, { reconnect });
+  const { server, client } = await setup(t, { reconnect, token });
   await within(client.connect(), 'connect');
   const states = collect(client, 'state');
-  const attempts: number[] = [];
-  const refused = 3;
-  const orig = server.connectionAttempts;
-  // Refuse the first attempts, then let one through; record when each attempt came.
-  const timer = setInterval(() => {
-    while (attempts.length < server.connectionAttempts - orig) attempts.push(Date.now());
-    if (server.connectionAttempts - orig >= refused) server.refuse = false;
-  }, 1);
-  t.after(() => clearInterval(timer));
   server.refuse = true;
-  const droppedAt = Date.now();
+  attemptsAt.length = 0;
+  armed.length = 0;
   server.dropAll();
-  await waitFor(() => server.connectionAttempts - orig > refused && client.state === 'open' && server.open().length === 1, 'reconnected', 5000);
-  clearInterval(timer);
-  while (attempts.length < server.connectionAttempts - orig) attempts.push(Date.now());
-  assert.equal(attempts.length, refused + 1);
-  const gaps = [attempts[0]! - droppedAt, ...attempts.slice(1).map((a, i) => a - attempts[i]!)];
-  // 40, 80, 160, 320 ms (± timer slack): exponential, never faster than the floor
-  gaps.forEach((g, i) => assert.ok(g >= 40 * 2 ** i - 5, `gap ${i} was ${g} ms, expected ≥ ${40 * 2 ** i}`));
-  assert.ok(gaps[3]! > gaps[0]! * 4, `backoff grows: ${gaps.join(', ')}`);
+  const refused = 3;
+  for (let i = 0; i <= refused; i++) {
+    const delay = 40 * 2 ** i;
+    // The previous attempt failed (or the drop was seen) and the next one is scheduled: exactly after `delay`.
+    await waitReal(() => armed.includes(delay), `reconnect ${i} scheduled`);
+    if (i === refused) server.refuse = false;
+    const before = attemptsAt.length;
+    tick(delay - 1);
+    assert.equal(attemptsAt.length, before, `attempt ${i} not before ${delay} ms`);
+    tick(1);
+    assert.equal(attemptsAt.length, before + 1, `attempt ${i} at ${delay} ms`);
+  }
+  assert.deepEqual(attemptsAt, [40, 120, 280, 600], 'gaps 40, 80, 160, 320 ms: exponential from the floor');
+  await waitReal(() => client.state === 'open' && server.open().length === 1, 'reconnected');
   assert.equal(states[0]!.state, 'reconnecting');
   assert.ok(states[0]!.error instanceof ConnectionLostError);
   assert.equal(states.at(-1)!.state, 'open');
-  // backoff resets after a success: the next drop reconnects after minMs again
-  const again = Date.now();
-  const before = server.connectionAttempts;
+  // The backoff resets after a success: the next drop reconnects after minMs again.
+  armed.length = 0;
+  attemptsAt.length = 0;
   server.dropAll();
-  await waitFor(() => server.connectionAttempts > before && client.state === 'open' && server.open().length === 1, 'reconnected again');
-  assert.ok(Date.now() - again < 300);
+  await waitReal(() => armed.includes(40), 'reconnect scheduled at the floor again');
+  assert.ok(!armed.includes(80));
+  tick(40);
+  assert.equal(attemptsAt.length, 1);
+  await waitReal(() => client.state === 'open' && server.open().length === 1, 'reconnected again');
+  restore();
+  t.mock.timers.reset();
 });
 
 test('connect() keeps trying while the server is unreachable, then resolves', async (t) => {
@@ -91,29 +146,44 @@ test('close code 4002 without a kicked frame also stops reconnecting', async (t)
   assert.equal(server.connectionAttempts, 1);
 });
 
-test('heartbeat: pings on an interval and declares a silent server dead, then reconnects', async (t) => {
+test('heartbeat: pings on an interval and declares a silent server dead, then reconnects (mocked timers)', async (t) => {
+  // The heartbeat's interval and clock are virtual; the reconnect backoff (setTimeout) stays real.
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
   const { server, client } = await setup(t, { heartbeatMs: 40 });
   await within(client.connect(), 'connect');
-  await waitFor(() => server.framesOf('ping').length >= 2, 'pings');
+  t.mock.timers.tick(40);
+  await roundTrip(client); // the ping arrived before this request, its pong before the answer
+  assert.equal(server.framesOf('ping').length, 1);
   const first = server.open()[0]!;
-  const lost = nextEvent(client, 'state', (s) => s.state === 'reconnecting');
-  const silencedAt = Date.now();
   first.silent = true; // socket stays open, nothing comes back
-  const ev = await within(lost, 'dead link detected', 2000);
-  const took = Date.now() - silencedAt;
+  const lost = nextEvent(client, 'state', (s) => s.state === 'reconnecting');
+  t.mock.timers.tick(40); // 40 ms of silence: still alive, pings again
+  assert.equal(client.state, 'open');
+  t.mock.timers.tick(39);
+  assert.equal(client.state, 'open', 'not dead before two intervals of silence');
+  t.mock.timers.tick(1); // 80 ms since the last frame: dead
+  assert.equal(client.state, 'reconnecting');
+  const ev = await within(lost, 'dead link detected');
   assert.match(ev.error!.message, /heartbeat/);
-  assert.ok(took >= 40 && took < 400, `detected after ${took} ms`);
-  await waitFor(() => client.state === 'open' && server.open().filter((c) => !c.silent).length === 1, 'reconnected');
+  await waitReal(() => client.state === 'open' && server.open().filter((c) => !c.silent).length === 1, 'reconnected');
   assert.ok(first.index < server.open().at(-1)!.index);
+  t.mock.timers.reset();
 });
 
-test('the default heartbeat is half the server heartbeat_ms', async (t) => {
+test('the default heartbeat is half the server heartbeat_ms (mocked timers)', async (t) => {
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
   const { server, client } = await setup(t);
   server.heartbeatMs = 60; // pings every 30 ms
   await within(client.connect(), 'connect');
-  await sleep(200);
-  const pings = server.framesOf('ping').length;
-  assert.ok(pings >= 4 && pings <= 8, `${pings} pings in 200 ms`);
+  for (let k = 1; k <= 4; k++) {
+    t.mock.timers.tick(29);
+    await roundTrip(client);
+    assert.equal(server.framesOf('ping').length, k - 1, `no ping ${k} before ${30 * k} ms`);
+    t.mock.timers.tick(1);
+    await roundTrip(client);
+    assert.equal(server.framesOf('ping').length, k, `ping ${k} at ${30 * k} ms`);
+  }
+  t.mock.timers.reset();
 });
 
 test('close() while reconnecting stops the loop and rejects queued sends', async (t) => {

@@ -1,7 +1,11 @@
 import type { Logger } from 'pino';
 import type { EventBus } from './bus/event-bus.js';
+import { AfterCommit } from './dispatch/after-commit.js';
+import type { Control } from './control/control.js';
+import { ControlPlane } from './control/control-plane.js';
 import { ClientOps } from './dispatch/client-ops.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { EventPublisher } from './dispatch/event-publisher.js';
 import { GroupCommitter } from './dispatch/group-commit.js';
 import { MessagePipeline } from './dispatch/message-pipeline.js';
 import { PresenceHub } from './dispatch/presence-hub.js';
@@ -27,6 +31,8 @@ export interface Backends {
   location: Location;
   seq: SeqAllocator;
   bus: EventBus;
+  /** cluster-wide cache invalidations (each process its own instance on the shared plane) */
+  control: Control;
 }
 
 export interface CoreOptions {
@@ -41,6 +47,8 @@ export interface CoreOptions {
  */
 export interface Core {
   backends: Backends;
+  /** the typed front of `backends.control` every cache of this core goes through */
+  plane: ControlPlane;
   apps: AppService;
   users: UserService;
   relations: RelationService;
@@ -51,6 +59,8 @@ export interface Core {
   notifications: NotificationService;
   pipeline: MessagePipeline;
   committer: GroupCommitter;
+  /** every event goes out through it; flush it on shutdown */
+  publisher: EventPublisher;
   ops: ClientOps;
   presence: PresenceHub;
   dispatcher: Dispatcher;
@@ -67,29 +77,39 @@ export function createCore(args: {
   metrics?: Metrics;
 }): Core {
   const { backends, transport, clock, log, metrics, options } = args;
-  const { store, location, seq, bus } = backends;
-  const apps = new AppService(store, clock);
-  const users = new UserService(store, apps, args.tokens, args.passwords, clock);
-  const relations = new RelationService(store, clock);
-  const membership = new Membership(store);
-  const single = new SingleChatService(store, apps, relations, membership, clock);
+  const { store, location, seq, bus, control } = backends;
+  const plane = new ControlPlane(control, {
+    onError: (err, stage, type) => {
+      metrics?.controlErrors.inc({ stage });
+      log.warn({ err, stage, type }, 'control plane message failed');
+    },
+  });
+  const apps = new AppService(store, clock, plane);
+  const users = new UserService(store, apps, args.tokens, args.passwords, clock, plane);
+  const relations = new RelationService(store, clock, plane);
+  const membership = new Membership(store, plane);
+  const single = new SingleChatService(store, apps, relations, membership, clock, plane);
   const pusher = new Pusher(transport, location);
-  const committer = new GroupCommitter(store, { windowMs: options.commitWindowMs, maxBatch: options.commitMaxBatch }, metrics, log);
+  const publisher = new EventPublisher(bus, log, metrics);
+  const afterCommit = new AfterCommit({ location, pusher, publisher, log, metrics });
+  const committer = new GroupCommitter(
+    store, { windowMs: options.commitWindowMs, maxBatch: options.commitMaxBatch }, metrics, log, (batch) => afterCommit.run(batch),
+  );
 
   // The pipeline writes group notices, and group-chat routes sends: each needs the other.
   let groups!: GroupChatService;
   const pipeline = new MessagePipeline({
-    store, seq, committer, pusher, bus, single, membership, metrics, clock,
+    store, seq, committer, single, membership, metrics, clock,
     maxContentBytes: options.maxContentBytes,
     get groups() {
       return groups;
     },
   });
-  groups = new GroupChatService(store, apps, membership, pipeline, clock);
+  groups = new GroupChatService(store, apps, membership, pipeline, clock, seq, plane);
   const box = new MessageBox(store, apps, membership, pipeline, clock);
-  const notifications = new NotificationService(store, membership, pipeline, clock);
-  const presence = new PresenceHub(location, pusher);
+  const notifications = new NotificationService(store, membership, pipeline, clock, plane);
+  const presence = new PresenceHub(location, pusher, plane);
   const ops = new ClientOps({ apps, users, box, membership, presence, pusher, location });
-  const dispatcher = new Dispatcher({ transport, pipeline, ops, presence, pusher, location, apps, users, bus, clock, log, metrics });
-  return { backends, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, ops, presence, dispatcher };
+  const dispatcher = new Dispatcher({ transport, pipeline, ops, presence, pusher, location, apps, users, publisher, clock, log, metrics });
+  return { backends, plane, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, publisher, ops, presence, dispatcher };
 }

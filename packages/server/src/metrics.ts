@@ -23,6 +23,17 @@ export class Metrics {
     name: 'parley_push_seconds', help: 'time from commit to handing the push to the links',
     buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1], registers: [this.registry],
   });
+  readonly eventPublishFailures = new Counter({
+    name: 'parley_event_publish_failures_total', help: 'events the bus refused (logged; the data they describe is committed)',
+    labelNames: ['type'], registers: [this.registry],
+  });
+  readonly deliveryFailures = new Counter({
+    name: 'parley_delivery_failures_total', help: 'committed batches whose pushes failed (location lookup); clients gap-fill', registers: [this.registry],
+  });
+  readonly seqConflicts = new Counter({
+    name: 'parley_seq_conflicts_total', help: 'messages re-sequenced because their seq was already taken', registers: [this.registry],
+  });
+  readonly controlErrors = new Counter({ name: 'parley_control_errors_total', help: 'control plane publishes or handlers that failed', labelNames: ['stage'], registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'parley_http_requests_total', help: 'HTTP requests', labelNames: ['route', 'status'], registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

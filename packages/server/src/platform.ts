@@ -9,6 +9,16 @@ import { createCore, type Backends, type Core } from './core.js';
 import { Metrics } from './metrics.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { MemoryEventBus } from './bus/memory-event-bus.js';
+import { NatsEventBus } from './bus/nats-event-bus.js';
+import type { EventBus } from './bus/event-bus.js';
+import type { Location } from './location/location.js';
+import { RedisLocation } from './location/redis-location.js';
+import type { SeqAllocator, SeqReserve } from './seq/seq-allocator.js';
+import { RedisSeqAllocator } from './seq/redis-seq-allocator.js';
+import { openRedis } from './redis/redis-client.js';
+import { MemoryControl } from './control/memory-control.js';
+import type { Control } from './control/control.js';
+import { RedisControl } from './control/redis-control.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -22,6 +32,9 @@ import { WebhookSender } from './services/webhook-sender.js';
 import { buildApi } from './api/api-server.js';
 import { LinkServer } from './link/link-server.js';
 import type { FastifyInstance } from 'fastify';
+import { checkBeforeStart } from './startup/start-checks.js';
+import { acquireDataDirLock } from './startup/data-dir-lock.js';
+import { listenOps, newListenerSecret } from './api/ops-access.js';
 
 export interface RunningPlatform {
   options: Options;
@@ -34,65 +47,173 @@ export interface RunningPlatform {
   httpUrl: string;
   wsUrl: string;
   tcpPort: number;
+  /** the ops listener serving /metrics and /docs, when ops_port ≥ 0 */
+  opsUrl?: string;
   /** first start only: the default app's credentials */
   defaultApp?: { app_id: string; api_key: string; file: string };
   stop(): Promise<void>;
 }
 
 /**
- * Only this function picks the backends (STYLE habit 4): each switch is
- * exhaustive and fails fast on a kind this build cannot run.
+ * Only this module picks the backends (STYLE habit 4): each switch is
+ * exhaustive and fails fast on a kind this build cannot run. The server, the
+ * `parley app` command and the test suites all choose through
+ * `createBackends` / `createStore`, so a suite run with PARLEY_TEST_STORE=mysql
+ * (test/helpers/backends.ts) exercises the same wiring as production.
  */
-function chooseStore(o: Options): Store {
+export interface BackendExtras {
+  /** the store's clock (tests move it) */
+  clock?: Clock;
+  log?: Logger;
+}
+
+function chooseStore(o: Options, extra: BackendExtras = {}): Store {
   switch (o.store) {
     case 'sqlite':
-      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db'), commitOnWorker: o.sqlite_commit === 'worker' });
+      return new SqliteStore({
+        path: o.sqlite_path || join(o.data_dir, 'parley.db'), commitOnWorker: o.sqlite_commit === 'worker', ...(extra.clock && { now: extra.clock }),
+      });
     case 'mysql':
       throw new ConfigError('store=mysql: the MySQL/MariaDB store is not part of this build yet; use store=sqlite');
   }
 }
 
-function chooseBackends(o: Options, store: Store, log: Logger): Backends {
-  if (o.location !== 'memory') throw new ConfigError(`location=${o.location}: not part of this build yet; use memory`);
-  if (o.seq !== 'memory') throw new ConfigError(`seq=${o.seq}: not part of this build yet; use memory`);
-  if (o.bus !== 'memory') throw new ConfigError(`bus=${o.bus}: not part of this build yet; use memory`);
+async function chooseBackends(o: Options, store: Store, log: Logger): Promise<Backends> {
+  // Engines connect as they are chosen: one that fails closes those already open.
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const open = async <T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> => {
+    const b = await p;
+    opened.push(b);
+    return b;
+  };
+  try {
+    const location = await open(chooseLocation(o));
+    const seq = await open(chooseSeq(o, store));
+    const bus = await open(chooseBus(o, log));
+    const control = await open(chooseControl(o, log));
+    return { store, location, seq, bus, control };
+  } catch (err) {
+    for (const b of opened.reverse()) await b.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** location, seq, bus and control: the embedded default or the engine (cluster issue), each switch exhaustive. */
+async function chooseLocation(o: Options): Promise<Location> {
+  switch (o.location) {
+    case 'memory':
+      return new MemoryLocation();
+    case 'redis':
+      return new RedisLocation(await openRedis(o.redis_url), { prefix: o.redis_prefix, closeClient: true });
+  }
+}
+
+async function chooseSeq(o: Options, store: Store): Promise<SeqAllocator> {
+  const reserve: SeqReserve = (app, conv, size) => store.reserveSeqBlock(app, conv, size);
+  switch (o.seq) {
+    case 'memory':
+      return new MemorySeqAllocator(reserve, { release: (blocks) => store.releaseSeqBlocks(blocks) });
+    case 'redis':
+      return new RedisSeqAllocator(await openRedis(o.redis_url), reserve, { prefix: o.redis_prefix, closeClient: true });
+  }
+}
+
+async function chooseBus(o: Options, log: Logger): Promise<EventBus> {
+  switch (o.bus) {
+    case 'memory':
+      return new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed'));
+    case 'nats':
+      return NatsEventBus.connect(o.nats_url, {
+        stream: o.nats_stream, subjectPrefix: o.nats_subject_prefix,
+        onHandlerError: (err, event, final) => log.warn({ err, event: event?.type, final }, 'event subscriber failed'),
+      });
+  }
+}
+
+async function chooseControl(o: Options, log: Logger): Promise<Control> {
+  switch (o.control) {
+    case 'memory':
+      return new MemoryControl();
+    case 'redis':
+      return RedisControl.start(await openRedis(o.redis_url), {
+        prefix: o.redis_prefix, closeClient: true,
+        onHandlerError: (err, msg) => log.warn({ err, type: msg.type }, 'control handler failed'),
+      });
+  }
+}
+
+/** The configured store, migrated (its data directory created when it has one). */
+export async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
+  mkdirSync(o.data_dir, { recursive: true });
+  const store = chooseStore(o, extra);
+  await store.migrate();
+  return store;
+}
+
+/** Every backend the options name, the store migrated; the caller closes them (closeBackends). */
+export async function createBackends(o: Options, extra: BackendExtras = {}): Promise<Backends> {
+  const log = extra.log ?? pino({ enabled: false });
+  const store = await createStore(o, extra);
+  try {
+    return await chooseBackends(o, store, log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** Close what createBackends opened, the store last. */
+export async function closeBackends(b: Backends): Promise<void> {
+  await b.bus.close();
+  await b.location.close();
+  await b.seq.close();
+  await b.control.close();
+  await b.store.close();
+}
+
+/** Roles and the transport: only what this build can run in one process. */
+function checkTopology(o: Options): void {
   if (o.transport !== 'inproc') throw new ConfigError(`transport=${o.transport}: not part of this build yet; use inproc`);
   if (o.role !== 'all') throw new ConfigError(`role=${o.role}: separate roles need the tcp transport and shared backends, not part of this build yet; use role=all`);
-  return {
-    store,
-    location: new MemoryLocation(),
-    seq: new MemorySeqAllocator((app, conv) => store.maxSeq(app, conv)),
-    bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
-  };
 }
+
+/** How often the link heartbeats to dispatch (which refreshes its location entries). */
+const LINK_HEARTBEAT_MS = 5000;
 
 function defaultWebDir(): string {
   // packages/server/{src,dist}/platform → packages/web/dist
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 }
 
-export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; quiet?: boolean } = {}): Promise<RunningPlatform> {
+export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; /** accepted for callers; the platform itself prints nothing (the CLI prints the banner) */ quiet?: boolean } = {}): Promise<RunningPlatform> {
   // Paths are made absolute once, here: static file serving requires it, and the defaults are relative (./data).
   const options: Options = {
     ...given,
     data_dir: resolve(given.data_dir),
-    sqlite_path: given.sqlite_path && resolve(given.sqlite_path),
+    sqlite_path: given.sqlite_path && given.sqlite_path !== ':memory:' ? resolve(given.sqlite_path) : given.sqlite_path,
     web_dir: given.web_dir && resolve(given.web_dir),
   };
   const clock = extra.clock ?? systemClock;
   const log = extra.log ?? pino({ level: options.log_level });
   const metrics = new Metrics();
+  // Nothing is created before these pass; then the data dir is ours until the process ends (store=mysql keeps no per-message state there).
+  await checkBeforeStart(options);
+  checkTopology(options);
   mkdirSync(options.data_dir, { recursive: true });
-
-  const store = chooseStore(options);
-  await store.migrate();
-  const backends = chooseBackends(options, store, log);
+  const lock = options.store === 'sqlite' ? acquireDataDirLock(options.data_dir) : undefined;
+  let backends: Backends;
+  try {
+    backends = await createBackends(options, { clock, log });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 
   const keys = await loadOrCreateSigningKeys(join(options.data_dir, 'keys'));
   const issuer = new TokenIssuer({ keys, ttlSec: options.token_ttl_sec, now: clock });
   const verifier = new TokenVerifier(keys.publicJwks, { now: clock });
 
-  const transport = new InProcTransport({ onHandlerError: (err) => log.error({ err }, 'transport handler failed') });
+  const transport = new InProcTransport({ onHandlerError: (err) => log.error({ err }, 'transport handler failed'), linkHeartbeatMs: LINK_HEARTBEAT_MS });
   const core = createCore({
     backends, transport: transport.dispatchSide, tokens: issuer,
     passwords: { hash: hashPassword, verify: verifyPassword },
@@ -100,24 +221,27 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
     clock, log, metrics,
   });
 
-  const defaultApp = await ensureDefaultApp(core, options, log, extra.quiet === true);
+  const defaultApp = await ensureDefaultApp(core, options, log);
   const webhooks = new WebhookSender(backends.bus, core.apps, log);
   await webhooks.start();
 
   let ready = true;
+  const opsSecret = options.ops_port >= 0 ? newListenerSecret() : undefined;
   const api = await buildApi({
     core, verifier, metrics, log,
     options: {
       uploadDir: join(options.data_dir, 'uploads'), uploadMaxBytes: options.upload_max_bytes,
       webDir: options.web_dir || defaultWebDir(), apiRatePerSec: options.api_rate_per_sec,
+      opsAccess: { token: options.ops_token, ...(opsSecret ? { listenerSecret: opsSecret } : {}) },
     },
     readiness: async () => ready,
   });
 
   const linkId = options.link_id || `link-${randomBytes(4).toString('hex')}`;
+  const linkSide = transport.linkSide(linkId);
   const link = new LinkServer({
     linkId,
-    transport: transport.linkSide(linkId),
+    transport: linkSide,
     verifier,
     maxFrameBytes: options.max_frame_bytes,
     heartbeatMs: options.heartbeat_ms,
@@ -130,6 +254,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   link.attachWebSocket(api.server, '/ws');
   await api.listen({ host: options.host, port: options.http_port });
   const tcpPort = await link.listenTcp(options.tcp_port, options.host);
+  const ops = opsSecret ? await listenOps(api, opsSecret, options.ops_host, options.ops_port) : undefined;
   const addr = api.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : options.http_port;
   const httpUrl = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${httpPort}`;
@@ -138,6 +263,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   let stopped = false;
   return {
     options, core, api, link, log, metrics, httpUrl, wsUrl: `${httpUrl.replace('http', 'ws')}/ws`, tcpPort, defaultApp,
+    ...(ops ? { opsUrl: `http://${options.ops_host}:${ops.port}` } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -145,30 +271,26 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       // Order matters: stop taking frames, let acks of what was accepted go out, then close sockets and the store.
       await core.dispatcher.drain();
       await core.committer.flush();
+      await core.publisher.flush();
       await link.close();
+      if (ops) await new Promise((r) => (ops.server.close(r), ops.server.closeAllConnections()));
       await api.close();
+      await linkSide.close();
       await transport.dispatchSide.close();
       await webhooks.stop();
-      await backends.bus.close();
-      await backends.location.close();
-      await backends.seq.close();
-      await store.close();
+      core.plane.close();
+      await closeBackends(backends);
+      lock?.release();
     },
   };
 }
 
-/** On the very first start, create the default app and show its key once. */
-async function ensureDefaultApp(core: Core, options: Options, log: Logger, quiet: boolean) {
+/** On the very first start, create the default app; the CLI's banner shows its key once, after the listeners are up. */
+async function ensureDefaultApp(core: Core, options: Options, log: Logger) {
   if ((await core.apps.list()).length > 0) return undefined;
-  const { app, api_key } = await core.apps.create('default', 'Default app');
+  const { app, api_key } = await core.apps.create('default', 'Default app', { allow_registration: true });
   const file = join(options.data_dir, 'default-app.json');
   writeFileSync(file, JSON.stringify({ app_id: app.app_id, api_key, created_at: app.created_at }, null, 2) + '\n', { mode: 0o600 });
-  if (!quiet) {
-    process.stdout.write(
-      `\nParley created the default app on first start.\n  app id:  ${app.app_id}\n  API key: ${api_key}\n` +
-      `The key is shown once; it is also stored in ${file} (mode 600).\n\n`,
-    );
-  }
   log.info({ app_id: app.app_id, file, exists: existsSync(file) }, 'default app created');
   return { app_id: app.app_id, api_key, file };
 }

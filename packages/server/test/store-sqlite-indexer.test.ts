@@ -56,7 +56,10 @@ runStoreContract('sqlite (search through the index, fully indexed)', async () =>
   const flushed = new Proxy(store, {
     get: (target, prop) => (prop === 'search' ? search : (Reflect.get(target, prop) as unknown)),
   }) as Store;
-  return { store: flushed, cleanup: async () => { await store.close(); await t.cleanup(); } };
+  return {
+    store: flushed, openAnother: async () => new SqliteStore({ path: t.path, searchScanMaxMessages: 0 }),
+    cleanup: async () => { await store.close(); await t.cleanup(); },
+  };
 });
 
 // And with group commits and indexing on a worker thread with its own connection (sqlite_commit=worker):
@@ -64,7 +67,10 @@ runStoreContract('sqlite (search through the index, fully indexed)', async () =>
 runStoreContract('sqlite (commits on a worker thread)', async () => {
   const t = await tempDir();
   const store = new SqliteStore({ path: t.path, commitOnWorker: true, searchScanMaxMessages: 0 });
-  return { store, cleanup: async () => { await store.close(); await t.cleanup(); } };
+  return {
+    store, openAnother: async () => new SqliteStore({ path: t.path, commitOnWorker: true, searchScanMaxMessages: 0 }),
+    cleanup: async () => { await store.close(); await t.cleanup(); },
+  };
 });
 
 describe('SearchIndexer (full-text index after the commit)', () => {

@@ -34,16 +34,17 @@ const msg = (app_id: string, conv_id: string, seq: number, text: string): Stored
 
 const isKind = (kind: string) => (err: unknown) => err instanceof StoreError && err.kind === kind;
 
+// Two handles on one file stand for two processes on one database.
 runStoreContract('sqlite', async () => {
-  const { store, cleanup } = await tempStore();
-  return { store, cleanup };
+  const { store, path, cleanup } = await tempStore();
+  return { store, cleanup, openAnother: async () => new SqliteStore({ path }) };
 });
 
 // The contract's scopes are tiny, so the default store answers by scanning them;
 // run it again with every 3+ character search forced onto the full-text index.
 runStoreContract('sqlite (search through the index)', async () => {
-  const { store, cleanup } = await tempStore({ searchScanMaxMessages: 0 });
-  return { store, cleanup };
+  const { store, path, cleanup } = await tempStore({ searchScanMaxMessages: 0 });
+  return { store, cleanup, openAnother: async () => new SqliteStore({ path, searchScanMaxMessages: 0 }) };
 });
 
 describe('SqliteStore (SQLite specifics)', () => {
@@ -85,6 +86,30 @@ describe('SqliteStore (SQLite specifics)', () => {
         await reopened.commitMessages([msg('app', 'g:c', 2, '北京开会改到周五')]);
         const hits = await reopened.search({ app_id: 'app', user_id: 'u1', text: '北京开会', limit: 10 });
         assert.deepEqual(hits.map((m) => m.seq), [2, 1]);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('a reserved seq mark is durable: a reopened file (a restart) continues above it', async () => {
+    const t = await tempStore();
+    try {
+      await t.store.migrate();
+      // many conversations asked for in one turn share one transaction
+      const blocks = await Promise.all(['g:a', 'g:b', 'g:a'].map((c) => t.store.reserveSeqBlock('app', c, 100)));
+      assert.deepEqual(blocks, [{ first: 1, last: 100 }, { first: 1, last: 100 }, { first: 101, last: 200 }]);
+      const pending = t.store.reserveSeqBlock('app', 'g:b', 10);
+      await t.store.close(); // a reservation asked for before the close is answered, not lost
+      assert.deepEqual(await pending, { first: 101, last: 110 });
+      const reopened = new SqliteStore({ path: t.path });
+      try {
+        await reopened.migrate();
+        assert.deepEqual(await reopened.reserveSeqBlock('app', 'g:a', 1), { first: 201, last: 201 });
+        assert.deepEqual(await reopened.reserveSeqBlock('app', 'g:b', 1), { first: 111, last: 111 });
+        assert.equal(await reopened.maxSeq('app', 'g:a'), 0);
       } finally {
         await reopened.close();
       }
@@ -201,7 +226,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           m('g:b', 25, { content: { text: 'budget hidden 北京' }, created_at: 2005 }),
           ...texts.map((text, i) => m('g:other', i + 1, { content: { text }, created_at: 1000 + i })),
         ]);
-        await s.setMessageStatus('app', 'g:b', 24, 'recalled', 3000);
+        await s.recallMessage('app', 'g:b', 24, { at: 3000 });
         await s.hideMessageFor('app', 'g:b', 25, 'me');
       }
       const queries = ['budget', 'BUDGET', 'Budget.pdf', 'οδοσ', 'ΟΔΌΣ', 'µ-s', 'μ-SIZED', 'straße', 'STRASSE', 'stop', 'ſto',

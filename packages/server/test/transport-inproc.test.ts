@@ -1,7 +1,10 @@
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InProcTransport } from '../src/transport/inproc-transport.js';
+import type { Downstream, Upstream } from '../src/transport/transport.js';
 import { runTransportContract, session, waitUntil } from './contract/transport-contract.js';
+
+const settle = (ms: number) => new Promise((r) => setImmediate(() => setImmediate(r, ms)));
 
 runTransportContract('in-process', async () => {
   const t = new InProcTransport();
@@ -44,4 +47,138 @@ it('in-process: a link id can be attached once at a time', async () => {
   await a.close();
   const again = t.linkSide('A');
   await again.close();
+});
+
+describe('in-process: several dispatch sides', () => {
+  const W = 20_000;
+
+  function dispatcher(t: InProcTransport, side = t.addDispatchSide()) {
+    const up: Upstream[] = [];
+    const gone: string[] = [];
+    const beats: string[] = [];
+    side.onUp((m) => up.push(m));
+    side.onLinkGone((l) => gone.push(l));
+    side.onLinkHeartbeat((l) => beats.push(l));
+    return { side, up, gone, beats };
+  }
+
+  it('assigns each new session round-robin to a live dispatcher; its frames and close follow it there', async () => {
+    const t = new InProcTransport({ linkHeartbeatMs: 0 });
+    const d1 = dispatcher(t, t.dispatchSide);
+    const d2 = dispatcher(t);
+    const api = dispatcher(t, t.addDispatchSide({ takesSessions: false }));
+    const a = t.linkSide('A');
+    const b = t.linkSide('B');
+    for (const [l, id] of [[a, 'a1'], [b, 'b1'], [a, 'a2'], [b, 'b2']] as const) l.up({ kind: 'open', session: session(l.linkId, id) });
+    for (let i = 0; i < 20; i++) {
+      for (const [l, id] of [[a, 'a1'], [b, 'b1'], [a, 'a2'], [b, 'b2']] as const) {
+        l.up({ kind: 'frame', session: session(l.linkId, id), frame: { op: 'read', id: i, conv_id: 'g:x', seq: i } });
+      }
+    }
+    a.up({ kind: 'close', session: session('A', 'a1') });
+    await waitUntil(() => d1.up.length + d2.up.length === 4 + 80 + 1, 'every upstream message', W);
+    const conns = (d: typeof d1) => [...new Set(d.up.map((m) => m.session.conn_id))].sort();
+    assert.deepEqual(conns(d1), ['a1', 'a2']);
+    assert.deepEqual(conns(d2), ['b1', 'b2']);
+    assert.equal(api.up.length, 0, 'a side that takes no sessions gets none');
+    for (const d of [d1, d2]) {
+      for (const id of conns(d)) {
+        const mine = d.up.filter((m) => m.session.conn_id === id);
+        assert.equal(mine[0]!.kind, 'open');
+        const seqs = mine.filter((m) => m.kind === 'frame').map((m) => (m.kind === 'frame' && m.frame.op === 'read' ? m.frame.seq : -1));
+        assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i));
+      }
+    }
+    assert.equal(d1.up.at(-1)!.kind, 'close');
+    // Any side pushes to any link.
+    const gotB: Downstream[] = [];
+    b.onDown((m) => gotB.push(m));
+    api.side.down({ kind: 'push', link_id: 'B', conn_ids: ['b1'], payload: '{}' });
+    await waitUntil(() => gotB.length === 1, 'a push from the api side', W);
+  });
+
+  it('a dispatcher that goes away: after what it sent, its links hear which sessions were lost; re-opens go to another', async () => {
+    const t = new InProcTransport({ linkHeartbeatMs: 0 });
+    const d1 = dispatcher(t, t.dispatchSide);
+    const d2 = dispatcher(t);
+    const a = t.linkSide('A');
+    const b = t.linkSide('B');
+    const events: string[] = [];
+    const lostA: string[][] = [];
+    const lostB: string[][] = [];
+    a.onSessionsLost((ids) => { lostA.push(ids); events.push('lost'); });
+    b.onSessionsLost((ids) => lostB.push(ids));
+    a.onDown((m) => events.push(m.payload));
+    // a1 → d1, a2 → d2, b1 → d1
+    a.up({ kind: 'open', session: session('A', 'a1') });
+    a.up({ kind: 'open', session: session('A', 'a2') });
+    b.up({ kind: 'open', session: session('B', 'b1') });
+    await waitUntil(() => d1.up.length === 2 && d2.up.length === 1, 'the opens', W);
+    d1.side.down({ kind: 'send', link_id: 'A', conn_id: 'a1', payload: 'last words' });
+    await d1.side.close();
+    await waitUntil(() => lostA.length === 1 && lostB.length === 1, 'sessions lost', W);
+    assert.deepEqual(lostA, [['a1']]);
+    assert.deepEqual(lostB, [['b1']]);
+    assert.deepEqual(events, ['last words', 'lost'], 'the loss is reported after what the dispatcher sent');
+    // A frame sent before the re-open is dropped; after the re-open the session lives on d2.
+    a.up({ kind: 'frame', session: session('A', 'a1'), frame: { op: 'read', id: 1, conv_id: 'g:x', seq: 1 } });
+    a.up({ kind: 'open', session: session('A', 'a1') });
+    a.up({ kind: 'frame', session: session('A', 'a1'), frame: { op: 'read', id: 2, conv_id: 'g:x', seq: 2 } });
+    await waitUntil(() => d2.up.length === 3, 'the re-open and the frame behind it', W);
+    assert.deepEqual(d2.up.slice(1).map((m) => [m.kind, m.session.conn_id, m.kind === 'frame' && 'id' in m.frame ? m.frame.id : null]), [['open', 'a1', null], ['frame', 'a1', 2]]);
+    assert.equal(d1.up.length, 2, 'nothing more reaches the closed side');
+  });
+
+  it('an open that finds no dispatcher is reported lost once one appears', async () => {
+    const t = new InProcTransport({ linkHeartbeatMs: 0 });
+    await t.dispatchSide.close();
+    const a = t.linkSide('A');
+    const lost: string[][] = [];
+    a.onSessionsLost((ids) => lost.push(ids));
+    a.up({ kind: 'open', session: session('A', 'a1') });
+    a.up({ kind: 'open', session: session('A', 'a2') });
+    a.up({ kind: 'close', session: session('A', 'a2') });
+    await settle(0); // delivered (parked) before a dispatcher exists
+    const d = dispatcher(t);
+    await waitUntil(() => lost.length === 1, 'the parked session reported', W);
+    assert.deepEqual(lost, [['a1']]);
+    assert.equal(d.up.length, 0);
+  });
+
+  it('a link that goes away is reported to every dispatcher after what it sent', async () => {
+    const t = new InProcTransport({ linkHeartbeatMs: 0 });
+    const d1 = dispatcher(t, t.dispatchSide);
+    const d2 = dispatcher(t);
+    const order: string[] = [];
+    d1.side.onUp((m) => order.push(`${m.kind}:${m.session.conn_id}`));
+    d1.side.onLinkGone((l) => order.push(`gone:${l}`));
+    const a = t.linkSide('A');
+    a.up({ kind: 'open', session: session('A', 'a1') });
+    a.up({ kind: 'close', session: session('A', 'a1') });
+    await a.close();
+    await waitUntil(() => d1.gone.length === 1 && d2.gone.length === 1, 'link gone on both', W);
+    assert.deepEqual(order, ['open:a1', 'close:a1', 'gone:A']);
+    assert.deepEqual(d2.gone, ['A']);
+  });
+
+  it('links heartbeat upstream every linkHeartbeatMs (mocked timers) and on heartbeatNow()', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const tr = new InProcTransport({ linkHeartbeatMs: 1000 });
+    const d1 = dispatcher(tr, tr.dispatchSide);
+    const d2 = dispatcher(tr);
+    const a = tr.linkSide('A');
+    tr.linkSide('B');
+    t.mock.timers.tick(999);
+    await settle(0);
+    assert.equal(d1.beats.length, 0);
+    t.mock.timers.tick(1);
+    await waitUntil(() => d1.beats.length === 2 && d2.beats.length === 2, 'one beat per link', W);
+    assert.deepEqual(d1.beats.sort(), ['A', 'B']);
+    await a.close();
+    t.mock.timers.tick(1000);
+    await waitUntil(() => d1.beats.length === 3, 'the next beat', W);
+    assert.equal(d1.beats[2], 'B', 'a closed link beats no more');
+    tr.heartbeatNow();
+    await waitUntil(() => d2.beats.length === 4, 'an immediate beat', W);
+  });
 });

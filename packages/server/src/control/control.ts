@@ -16,8 +16,13 @@
  *   implementation cannot rule that out (a lost subscription, a reconnect) it
  *   calls every `onReset` handler once it is subscribed again; a reset handler
  *   drops every cache it guards, so nothing stale is served after a gap.
+ *   Handlers must tolerate extra calls: an implementation may also call them
+ *   as soon as it notices the loss, so caches stop serving entries during
+ *   the gap (recommended; the call after resubscribing is still required).
  * - Messages are JSON-serialisable objects with a string `type`; a handler
- *   must ignore types it does not know (rolling upgrades).
+ *   must ignore types it does not know (rolling upgrades). Each process
+ *   receives its own copy, as over a network.
+ * - After `close`, no handler of that instance is called again.
  *
  * Caches built on this are for speed only: a late or lost invalidation may
  * make a process slower or briefly stale for settings, never let a

@@ -1,13 +1,14 @@
 import { ParleyError, type ClientFrame, type ErrorFrame, type KickedPush, type OkFrame, type ReqId } from '@parley/protocol';
 import type { Logger } from 'pino';
-import type { EventBus } from '../bus/event-bus.js';
 import type { Location } from '../location/location.js';
 import type { Metrics } from '../metrics.js';
+import { toProtocolError } from '../protocol-errors.js';
 import type { AppService } from '../services/app-service.js';
 import type { Clock } from '../services/clock.js';
 import type { UserService } from '../services/user-service.js';
 import type { DispatchSide, SessionInfo, Upstream } from '../transport/transport.js';
 import type { ClientOps } from './client-ops.js';
+import type { EventPublisher } from './event-publisher.js';
 import type { MessagePipeline } from './message-pipeline.js';
 import type { PresenceHub } from './presence-hub.js';
 import type { Pusher } from './pusher.js';
@@ -21,7 +22,7 @@ export interface DispatcherDeps {
   location: Location;
   apps: AppService;
   users: UserService;
-  bus: EventBus;
+  publisher: EventPublisher;
   clock: Clock;
   log: Logger;
   metrics?: Metrics;
@@ -42,11 +43,16 @@ interface Conn {
  */
 export class Dispatcher {
   private readonly conns = new Map<string, Conn>();
-  private closing = false;
+  /** 'draining': frames are refused (shutting_down); 'leaving': frames are dropped, the links re-send them elsewhere */
+  private closing: false | 'draining' | 'leaving' = false;
   private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(private readonly d: DispatcherDeps) {
     d.transport.onUp((msg) => this.onUp(msg));
+    d.transport.onLinkGone((linkId) => void this.track(this.linkGone(linkId)));
+    d.transport.onLinkHeartbeat((linkId) => {
+      d.location.heartbeat(linkId).catch((err: unknown) => d.log.warn({ err, link: linkId }, 'location heartbeat failed'));
+    });
   }
 
   private onUp(msg: Upstream): void {
@@ -74,7 +80,7 @@ export class Dispatcher {
   private async open(s: SessionInfo): Promise<boolean> {
     const { d } = this;
     try {
-      if (await d.users.isRevoked(s.app_id, s.user_id, s.token_iat)) {
+      if (await d.users.isRevoked(s.app_id, s.user_id, s.token_iat, { fresh: true })) {
         d.pusher.kick(s, JSON.stringify({ op: 'kicked', reason: 'revoked' } satisfies KickedPush));
         return false;
       }
@@ -84,10 +90,11 @@ export class Dispatcher {
         app.settings.login_policy,
       );
       const payload = JSON.stringify({ op: 'kicked', reason: 'replaced' } satisfies KickedPush);
-      for (const k of kicked) d.pusher.kick(k, payload);
+      // A session re-opened here after its dispatcher went away is already registered: never kick it for itself.
+      for (const k of kicked) if (k.conn_id !== s.conn_id) d.pusher.kick(k, payload);
       if (first) {
         await d.presence.changed(s.app_id, s.user_id);
-        void d.bus.publish({ id: `on-${s.conn_id}`, type: 'user.online', app_id: s.app_id, at: d.clock(), data: { user_id: s.user_id, platform: s.platform } });
+        d.publisher.publish({ id: `on-${s.conn_id}`, type: 'user.online', app_id: s.app_id, at: d.clock(), data: { user_id: s.user_id, platform: s.platform } }, presenceKey(s));
       }
       return true;
     } catch (err) {
@@ -104,10 +111,30 @@ export class Dispatcher {
       const last = await d.location.unregister(s.app_id, s.user_id, s.conn_id);
       if (last) {
         await d.presence.changed(s.app_id, s.user_id);
-        void d.bus.publish({ id: `off-${s.conn_id}`, type: 'user.offline', app_id: s.app_id, at: d.clock(), data: { user_id: s.user_id } });
+        d.publisher.publish({ id: `off-${s.conn_id}`, type: 'user.offline', app_id: s.app_id, at: d.clock(), data: { user_id: s.user_id } }, presenceKey(s));
       }
     } catch (err) {
       d.log.error({ err, conn: s.conn_id }, 'session close failed');
+    }
+  }
+
+  /**
+   * A link went away with every session on it: close the ones held here, then
+   * remove what is left of that link in the location (sessions other
+   * dispatchers registered and could not clean up), so nobody pushes to it.
+   */
+  private async linkGone(linkId: string): Promise<void> {
+    const { d } = this;
+    const mine = [...this.conns.values()].filter((c) => c.session.link_id === linkId);
+    for (const c of mine) this.conns.delete(c.session.conn_id);
+    await Promise.allSettled(mine.map((c) => c.chain.then(() => this.close(c.session))));
+    try {
+      const left = await d.location.connectionsOfLink(linkId);
+      for (const ref of left) {
+        if (await d.location.unregister(ref.app_id, ref.user_id, ref.conn_id)) await d.presence.changed(ref.app_id, ref.user_id);
+      }
+    } catch (err) {
+      d.log.error({ err, link: linkId }, 'clearing the entries of a gone link failed');
     }
   }
 
@@ -115,6 +142,7 @@ export class Dispatcher {
     if (!(await c.ready)) return;
     const s = c.session;
     const id = 'id' in f ? (f.id as ReqId | undefined) : undefined;
+    if (this.closing === 'leaving') return; // unanswered: the link re-sends it to the next dispatcher
     if (this.closing) return this.error(s, id, new ParleyError('shutting_down'));
     try {
       if (f.op === 'send') {
@@ -143,8 +171,9 @@ export class Dispatcher {
   }
 
   private error(s: SessionInfo, id: ReqId | undefined, err: unknown): void {
-    const e = err instanceof ParleyError ? err : new ParleyError('internal');
-    if (!(err instanceof ParleyError)) this.d.log.error({ err, conn: s.conn_id }, 'frame failed');
+    const known = toProtocolError(err);
+    const e = known ?? new ParleyError('internal');
+    if (!known) this.d.log.error({ err, conn: s.conn_id }, 'frame failed');
     this.d.metrics?.frameErrors.inc({ code: e.code });
     const frame: ErrorFrame = { op: 'error', ...(id !== undefined ? { id } : {}), code: e.code, message: e.message, retryable: e.retryable };
     this.d.pusher.sendTo(s.link_id, s.conn_id, JSON.stringify(frame));
@@ -162,8 +191,27 @@ export class Dispatcher {
 
   /** Stop taking frames and wait for what is in flight (acks of committed messages go out). */
   async drain(): Promise<void> {
-    this.closing = true;
+    this.closing ||= 'draining';
     await Promise.allSettled([...this.conns.values()].map((c) => c.chain));
     await Promise.allSettled([...this.inflight]);
   }
+
+  /**
+   * Leave the cluster without the clients noticing (scale-in, rolling
+   * restart): frames arriving from now on are dropped unanswered, what is in
+   * flight finishes (its acks go out), then the transport side closes, which
+   * tells the links to re-open these sessions on another dispatcher and
+   * re-send what was not answered. Location entries stay: the sessions live on.
+   */
+  async leave(): Promise<void> {
+    this.closing = 'leaving';
+    await this.drain();
+    this.conns.clear();
+    await this.d.transport.close();
+  }
+}
+
+/** Online/offline events of one user leave in the order they happened. */
+function presenceKey(s: SessionInfo): string {
+  return `${s.app_id}\u0000user\u0000${s.user_id}`;
 }

@@ -2,6 +2,7 @@ import { ParleyError } from '@parley/protocol';
 import type { Logger } from 'pino';
 import type { Store, StoredMessage } from '../store/store.js';
 import type { Metrics } from '../metrics.js';
+import type { CommittedMessage, Delivery } from './after-commit.js';
 
 export interface GroupCommitOptions {
   /** how long to gather messages before committing (ms); 0 = next turn of the event loop */
@@ -11,19 +12,29 @@ export interface GroupCommitOptions {
 }
 
 /**
- * How an enqueued message ended: stored as given, or not stored because its
+ * How an enqueued message ended: stored as given; not stored because its
  * (app, sender, cmid) was already taken — then `original` is the stored row
- * it duplicates (its seq, msg_id and created_at are what the sender was acked).
+ * it duplicates (its seq, msg_id and created_at are what the sender was acked);
+ * or not stored because its seq was taken (another allocator handed it out):
+ * the caller gives it a new seq and enqueues it again.
  */
-export type CommitOutcome = { duplicate: false } | { duplicate: true; original: StoredMessage };
+export type CommitOutcome =
+  | { status: 'stored' }
+  | { status: 'duplicate'; original: StoredMessage }
+  | { status: 'conflict' };
+
+/** After-commit work of a batch (push and publish); see AfterCommit. */
+export type AfterCommitStep = (stored: readonly CommittedMessage[]) => Promise<void>;
 
 interface Pending {
   msg: StoredMessage;
+  delivery: Delivery | undefined;
   resolve: (outcome: CommitOutcome) => void;
   reject: (err: unknown) => void;
 }
 
-const STORED: CommitOutcome = { duplicate: false };
+const STORED: CommitOutcome = { status: 'stored' };
+const CONFLICT: CommitOutcome = { status: 'conflict' };
 
 /**
  * Group commit: messages arriving within a short window share one store
@@ -33,7 +44,13 @@ const STORED: CommitOutcome = { duplicate: false };
  * the message was stored or was a duplicate of an already stored one.
  *
  * Batches commit one at a time, in order; within a batch, messages are
- * ordered by seq so the callers' continuations (ack, push) run in seq order.
+ * ordered by seq. The after-commit step (pushes and events of the stored
+ * messages that came with a Delivery) runs once per batch, batches one after
+ * the other in commit order, so pushes and events of one conversation leave
+ * in seq order whatever the latency of the location and bus backends; the
+ * next batch may commit meanwhile. A stored message's enqueue resolves once
+ * its batch's after-commit step has run (pushes handed to the links), a
+ * duplicate's or a conflict's as soon as the commit answered.
  * A failed batch rejects every message in it with `unavailable`: nothing of
  * it was stored, so nothing is acked.
  */
@@ -41,17 +58,21 @@ export class GroupCommitter {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private running: Promise<void> | null = null;
+  /** the after-commit step of the last committed batch: the next one runs behind it */
+  private delivering: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
     private readonly opts: GroupCommitOptions,
     private readonly metrics?: Metrics,
     private readonly log?: Logger,
+    private readonly afterCommit?: AfterCommitStep,
   ) {}
 
-  enqueue(msg: StoredMessage): Promise<CommitOutcome> {
+  /** `delivery`: push the message to these recipients (and publish its event) once committed. */
+  enqueue(msg: StoredMessage, delivery?: Delivery): Promise<CommitOutcome> {
     return new Promise<CommitOutcome>((resolve, reject) => {
-      this.pending.push({ msg, resolve, reject });
+      this.pending.push({ msg, delivery, resolve, reject });
       if (this.pending.length >= this.opts.maxBatch) this.kick();
       else this.schedule();
     });
@@ -63,6 +84,7 @@ export class GroupCommitter {
       if (this.running) await this.running;
       else await this.runBatch();
     }
+    await this.delivering;
   }
 
   private schedule(): void {
@@ -88,11 +110,12 @@ export class GroupCommitter {
     this.running = this.store
       .commitMessages(batch.map((p) => p.msg))
       .then(
-        ({ duplicates }) => {
+        (result) => {
+          const conflicts = result.conflicts;
           this.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
           this.metrics?.commitBatchSize.observe(batch.length);
-          this.metrics?.messagesStored.inc(batch.length - duplicates.length);
-          settle(batch, duplicates);
+          this.metrics?.messagesStored.inc(batch.length - result.duplicates.length - conflicts.length);
+          this.settle(batch, result.duplicates, conflicts);
         },
         (err: unknown) => {
           this.log?.error({ err, batch: batch.length }, 'group commit failed; nothing of the batch is acked');
@@ -107,6 +130,32 @@ export class GroupCommitter {
       });
     return this.running;
   }
+
+  /**
+   * Resolve duplicates and conflicts now; stored messages after their batch's
+   * after-commit step, which is chained behind the previous batch's.
+   */
+  private settle(batch: readonly Pending[], duplicates: readonly StoredMessage[], conflicts: readonly StoredMessage[]): void {
+    const conflicted = new Set(conflicts.map((m) => m.msg_id));
+    const rest: Pending[] = [];
+    for (const p of batch) {
+      if (conflicted.has(p.msg.msg_id)) p.resolve(CONFLICT);
+      else rest.push(p);
+    }
+    const stored: Pending[] = [];
+    for (const [p, outcome] of outcomes(rest, duplicates)) {
+      if (outcome.status === 'stored') stored.push(p);
+      else p.resolve(outcome);
+    }
+    const step = this.afterCommit;
+    const items = stored.filter((p) => p.delivery).map((p) => ({ msg: p.msg, delivery: p.delivery! }));
+    this.delivering = this.delivering
+      .then(() => (step && items.length ? step(items) : undefined))
+      .catch((err: unknown) => this.log?.error({ err, batch: items.length }, 'after-commit step failed; the batch is committed'))
+      .then(() => {
+        for (const p of stored) p.resolve(STORED);
+      });
+  }
 }
 
 function cmidKey(m: StoredMessage): string {
@@ -114,16 +163,14 @@ function cmidKey(m: StoredMessage): string {
 }
 
 /**
- * Resolve each message of a committed batch as stored or as a duplicate of its
- * original. `duplicates` holds one original row per skipped message, in batch
- * order; of a cmid repeated within the batch only the first occurrence can
- * have been stored, which shows as one more occurrence than skips.
+ * Tell each message of a committed batch (conflicts removed) stored or a
+ * duplicate of its original. `duplicates` holds one original row per skipped
+ * message, in batch order; of a cmid repeated within the batch only the first
+ * occurrence can have been stored, which shows as one more occurrence than skips.
  */
-function settle(batch: readonly Pending[], duplicates: readonly StoredMessage[]): void {
-  if (duplicates.length === 0) {
-    for (const p of batch) p.resolve(STORED);
-    return;
-  }
+function outcomes(batch: readonly Pending[], duplicates: readonly StoredMessage[]): [Pending, CommitOutcome][] {
+  if (duplicates.length === 0) return batch.map((p) => [p, STORED]);
+  const out: [Pending, CommitOutcome][] = [];
   const skipped = new Map<string, { original: StoredMessage; count: number }>();
   for (const d of duplicates) {
     const e = skipped.get(cmidKey(d));
@@ -139,12 +186,12 @@ function settle(batch: readonly Pending[], duplicates: readonly StoredMessage[])
     const k = cmidKey(p.msg);
     const e = skipped.get(k);
     if (!e) {
-      p.resolve(STORED);
+      out.push([p, STORED]);
       continue;
     }
     const n = left.get(k)!;
     left.set(k, n - 1);
-    if (n > e.count) p.resolve(STORED);
-    else p.resolve({ duplicate: true, original: e.original });
+    out.push([p, n > e.count ? STORED : { status: 'duplicate', original: e.original }]);
   }
+  return out;
 }

@@ -1,21 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import {
   ParleyError,
-  type ConvType, type MsgPush, type NoticeContent, type SendAck, type SendableType,
+  type ConvType, type NoticeContent, type SendAck, type SendableType,
 } from '@parley/protocol';
 import { checkContent } from '@parley/protocol/validate';
-import type { EventBus } from '../bus/event-bus.js';
 import type { Metrics } from '../metrics.js';
 import type { SeqAllocator } from '../seq/seq-allocator.js';
 import type { Clock } from '../services/clock.js';
 import type { GroupChatService } from '../services/group-chat.js';
 import type { Membership } from '../services/membership.js';
-import { toWire } from '../services/message-view.js';
 import type { NoticeWriter, Route } from '../services/notice-writer.js';
 import type { SingleChatService } from '../services/single-chat.js';
 import type { Store, StoredMessage } from '../store/store.js';
 import type { GroupCommitter } from './group-commit.js';
-import type { Pusher } from './pusher.js';
 import { RecentAcks } from './recent-acks.js';
 
 export interface SendInput {
@@ -74,8 +71,6 @@ export class MessagePipeline implements NoticeWriter {
       store: Store;
       seq: SeqAllocator;
       committer: GroupCommitter;
-      pusher: Pusher;
-      bus: EventBus;
       single: SingleChatService;
       groups: GroupChatService;
       membership: Membership;
@@ -102,6 +97,7 @@ export class MessagePipeline implements NoticeWriter {
       ? await deps.single.route(input.app_id, input.sender, input.to)
       : await deps.groups.route(input.app_id, input.sender, input.to);
     await this.checkReferences(input, route);
+    await route.open?.();
 
     // Checked again: a resend on another connection may have got here during the awaits above.
     const again = this.inflight.get(key);
@@ -142,8 +138,12 @@ export class MessagePipeline implements NoticeWriter {
   }
 
   /**
-   * Seq, commit, then push and publish. Resolves with the ack after the commit;
-   * for a duplicate cmid, with the original's ack and nothing pushed or published.
+   * Seq, then commit; the committer's after-commit step pushes and publishes
+   * (in seq order per conversation). Resolves with the ack after the commit;
+   * for a duplicate cmid, with the original's ack and nothing pushed or
+   * published. A seq found taken at commit (another allocator handed it out)
+   * gets a new seq and is committed again, a few times at most; it may then
+   * land after messages enqueued behind it.
    */
   private async write(
     route: Route,
@@ -152,27 +152,25 @@ export class MessagePipeline implements NoticeWriter {
     onStored?: (m: StoredMessage) => void,
   ): Promise<SendAck> {
     const { deps } = this;
-    const seq = await deps.seq.next(m.app_id, route.convId);
-    const now = deps.clock();
-    const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
-    const outcome = await deps.committer.enqueue(msg);
-    if (outcome.duplicate) {
-      onStored?.(outcome.original);
-      return { ...ackOf(outcome.original), duplicate: true };
+    for (let attempt = 1; ; attempt++) {
+      const seq = await deps.seq.next(m.app_id, route.convId);
+      const now = deps.clock();
+      const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
+      const outcome = await deps.committer.enqueue(msg, { recipients: route.recipients, exceptConn });
+      if (outcome.status === 'conflict') {
+        deps.metrics?.seqConflicts.inc();
+        if (attempt < MAX_SEQ_ATTEMPTS) continue;
+        throw new ParleyError('unavailable', 'no free seq for the message; retry with the same cmid');
+      }
+      if (outcome.status === 'duplicate') {
+        onStored?.(outcome.original);
+        return { ...ackOf(outcome.original), duplicate: true };
+      }
+      // The commit advanced the sender's read position in the store; keep the cache in step.
+      deps.membership.patch(m.app_id, route.convId, m.sender, { read_seq: seq });
+      onStored?.(msg);
+      return ackOf(msg);
     }
-    // The commit advanced the sender's read position in the store; keep the cache in step.
-    deps.membership.patch(m.app_id, route.convId, m.sender, { read_seq: seq });
-    onStored?.(msg);
-    const pushStart = performance.now();
-    const push: MsgPush = { op: 'msg', msg: toWire(msg) };
-    // Encoded once; every recipient connection gets the same bytes.
-    await deps.pusher.toUsers(m.app_id, route.recipients, JSON.stringify(push), exceptConn);
-    deps.metrics?.pushSeconds.observe((performance.now() - pushStart) / 1000);
-    void deps.bus.publish({
-      id: msg.msg_id, type: msg.type === 'notice' && (msg.content as NoticeContent).kind === 'recall' ? 'message.recalled' : 'message.created',
-      app_id: msg.app_id, at: now, data: { message: push.msg },
-    });
-    return ackOf(msg);
   }
 
   private async checkReferences(input: SendInput, route: Route): Promise<void> {
@@ -187,6 +185,9 @@ export class MessagePipeline implements NoticeWriter {
     }
   }
 }
+
+/** Commits of one message that found its seq taken before giving up with `unavailable`. */
+const MAX_SEQ_ATTEMPTS = 5;
 
 function ackOf(m: StoredMessage): SendAck {
   return { cmid: m.cmid, msg_id: m.msg_id, conv_id: m.conv_id, seq: m.seq, created_at: m.created_at };

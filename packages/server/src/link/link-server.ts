@@ -76,6 +76,10 @@ export class LinkServer implements SessionHost {
       closeGraceMs: opts.closeGraceMs ?? 5000,
     };
     this.transport.onDown((msg) => this.down(msg));
+    // The dispatcher of these sessions went away (or they found none): the transport binds each re-open to a live one.
+    this.transport.onSessionsLost((connIds) => {
+      for (const id of connIds) this.byConn.get(id)?.reopen();
+    });
   }
 
   /** Serve WebSocket clients on `path` of an HTTP server the caller owns (and closes). */
@@ -148,9 +152,13 @@ export class LinkServer implements SessionHost {
   /** Downstream from dispatch. Unknown conn ids are connections that already went away: ignored. */
   private down(msg: Downstream): void {
     switch (msg.kind) {
-      case 'send':
-        this.byConn.get(msg.conn_id)?.write(new OutFrame(msg.payload));
+      case 'send': {
+        const s = this.byConn.get(msg.conn_id);
+        if (!s) return;
+        s.answered(msg.payload);
+        s.write(new OutFrame(msg.payload));
         return;
+      }
       case 'push': {
         const frame = new OutFrame(msg.payload); // encoded once, written to every connection
         for (const id of msg.conn_ids) this.byConn.get(id)?.write(frame);

@@ -6,6 +6,7 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import type { LinkMetrics } from './link-metrics.js';
 import { OutFrame } from './out-frame.js';
 import { TokenBucket } from './token-bucket.js';
+import { UnansweredFrames } from './unanswered.js';
 import type { Wire } from './wire.js';
 
 /**
@@ -18,6 +19,9 @@ import type { Wire } from './wire.js';
  *   (frames pipelined behind `auth` wait for the verification), then one
  *   `close` when the wire is gone.
  * - `ping` is answered here and never goes upstream.
+ * - When the dispatcher holding the session goes away, `reopen` sends the
+ *   `open` again (the transport binds it to another dispatcher) and re-sends
+ *   the requests not yet answered, in their order, before any later frame.
  * - Bad input gets an error frame and the connection stays usable; only
  *   auth failure, silence, repeated rate-limit violations, a full send buffer,
  *   an oversize TCP frame, a kick and shutdown close it.
@@ -62,6 +66,7 @@ export class Session {
   private readonly bucket: TokenBucket;
   private violations = 0;
   private pending: ClientFrame[] = [];
+  private readonly unanswered = new UnansweredFrames();
   private readonly silenceTimer: NodeJS.Timeout;
   private authTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -100,6 +105,8 @@ export class Session {
     if (!parsed.ok) {
       this.host.metrics?.framesIn?.inc({ op: '_invalid' });
       this.sendError(parsed.error, parsed.id);
+      // An unusable auth is an auth failure: close with 4001 now rather than wait for the auth timeout.
+      if (parsed.op === 'auth' && this.state === 'new') this.close(CLOSE_CODES.auth_failed, parsed.error.code);
       return;
     }
     this.host.metrics?.framesIn?.inc({ op: parsed.frame.op });
@@ -116,6 +123,18 @@ export class Session {
   /** The TCP stream announced a frame over the limit: it cannot be resynchronised, so answer and close. */
   tooLarge(limit: number): void {
     this.close(1009, 'frame too large', new ParleyError('frame_too_large', `frame exceeds ${limit} bytes`));
+  }
+
+  /** A reply from dispatch to this connection (written by the caller): its request is answered. */
+  answered(payload: string): void {
+    this.unanswered.answered(payload);
+  }
+
+  /** The dispatcher holding this session went away: open it again upstream and re-send what is unanswered. */
+  reopen(): void {
+    if (!this.isOpen) return;
+    this.host.up({ kind: 'open', session: this.info! });
+    for (const frame of this.unanswered.frames()) this.host.up({ kind: 'frame', session: this.info!, frame });
   }
 
   /** Write one frame, unless the client is not reading: then close it as a slow consumer. */
@@ -187,7 +206,10 @@ export class Session {
       case 'open':
         if (frame.op === 'auth') this.sendError(new ParleyError('already_authenticated'), frame.id);
         else if (frame.op === 'ping') this.send(frame.id === undefined ? { op: 'pong', t: Date.now() } : { op: 'pong', id: frame.id, t: Date.now() });
-        else this.host.up({ kind: 'frame', session: this.info!, frame });
+        else {
+          this.unanswered.track(frame);
+          this.host.up({ kind: 'frame', session: this.info!, frame });
+        }
         return;
       default:
         return;

@@ -8,6 +8,9 @@ import type { Platform } from '@parley/protocol';
  * - `register` applies the app's login policy atomically for the user and
  *   returns the connections that must be kicked (the caller kicks them), and
  *   whether this is the user's first connection (presence goes online).
+ *   Registering a conn id that is already registered (a session re-opened on
+ *   another dispatcher) replaces its entry: it is never kicked for itself and
+ *   is not a first connection.
  * - `lookup` returns every registered connection of the given users
  *   (across the cluster for distributed implementations); it may include a
  *   connection that has just gone away — pushes to it are dropped by its link.

@@ -19,6 +19,7 @@ export class MemoryLocation implements Location {
     const first = conns.size === 0;
     const kicked: ConnRef[] = [];
     for (const old of conns.values()) {
+      if (old.conn_id === conn.conn_id) continue; // a re-open of the same session refreshes its entry
       if (policy === 'one_total' || (policy === 'one_per_platform' && old.platform === conn.platform)) kicked.push(old);
     }
     for (const old of kicked) conns.delete(old.conn_id);

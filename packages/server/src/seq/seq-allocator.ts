@@ -2,24 +2,24 @@
  * Per-conversation sequence allocator.
  *
  * Guarantees: within one conversation, `next` returns strictly increasing
- * numbers, never one at or below a seq already committed to the store (the
- * allocator seeds itself from Store.maxSeq when it has no state for a
- * conversation). Numbers handed out but never committed leave gaps; clients
- * tolerate gaps (DESIGN §4).
+ * numbers, and no seq is ever handed out twice — not by two allocators on one
+ * store, not after a restart or a loss of the allocator's state — because
+ * every seq comes from a block reserved in the store (`SeqReserve`, committed)
+ * before any seq of it is handed out. Numbers handed out but never committed,
+ * and the unused rest of a block when its holder stops, are gaps; clients
+ * tolerate gaps (DESIGN §4, docs/architecture.md).
  */
 export interface SeqAllocator {
   next(appId: string, convId: string): Promise<number>;
   /**
-   * The highest seq handed out so far (or, with no state, the durable mark):
-   * a join seq of `current + 1` never points at or before a seq already given
-   * to a message, so a new member never sees an older message appear.
+   * The highest seq handed out so far (with no state: just below the first
+   * seq this allocator will hand out): a join seq of `current + 1` never
+   * points at or before a seq already given to a message, so a new member
+   * never sees an older message appear.
    */
   current(appId: string, convId: string): Promise<number>;
   close(): Promise<void>;
 }
-
-/** Where an allocator reads the committed high-water mark when it has none. */
-export type SeqSeed = (appId: string, convId: string) => Promise<number>;
 
 /**
  * Durable high-water mark (DESIGN §2, seams issue): atomically raise the
@@ -30,3 +30,10 @@ export type SeqSeed = (appId: string, convId: string) => Promise<number>;
  * Implemented by the store (`Store.reserveSeqBlock`).
  */
 export type SeqReserve = (appId: string, convId: string, size: number) => Promise<{ first: number; last: number }>;
+
+/**
+ * Gives back the unused tail of blocks when an allocator closes gracefully
+ * (`Store.releaseSeqBlocks`): only while no later block was reserved, so
+ * nothing handed out can be handed out again.
+ */
+export type SeqRelease = (blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>) => Promise<void>;

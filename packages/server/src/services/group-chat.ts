@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { groupConvId, ParleyError, type GroupInfo, type GroupMember, type MemberRole, type NoticeContent } from '@parley/protocol';
-import type { GroupRow, MemberRow, Store } from '../store/store.js';
+import { LoadingCache } from '../cache/loading-cache.js';
+import type { ControlPlane } from '../control/control-plane.js';
+import type { SeqAllocator } from '../seq/seq-allocator.js';
+import { StoreError, type AddGroupMembersResult, type GroupRow, type MemberRow, type Store } from '../store/store.js';
 import type { AppService } from './app-service.js';
 import type { Clock } from './clock.js';
 import { newMemberRow, type Membership } from './membership.js';
@@ -15,9 +18,13 @@ const actorId = (a: Actor) => ('user' in a ? a.user : SYSTEM);
  * Group chat: groups, their members and roles, mutes, notice; every change is
  * also a system notice in the group's timeline, written through the same
  * path as messages so it has a seq and reaches every member.
+ *
+ * Group rows are cached (bounded); a change to one (name, owner, mute-all,
+ * dismissed) drops it in every process (`group.changed` on the control
+ * plane), and member lists go through `Membership`, which does the same.
  */
 export class GroupChatService {
-  private readonly groups = new Map<string, GroupRow>();
+  private readonly groups: LoadingCache<string, GroupRow>;
 
   constructor(
     private readonly store: Store,
@@ -25,7 +32,14 @@ export class GroupChatService {
     private readonly membership: Membership,
     private readonly notices: NoticeWriter,
     private readonly clock: Clock,
-  ) {}
+    private readonly seq: SeqAllocator,
+    private readonly control: ControlPlane,
+    opts: { maxEntries?: number } = {},
+  ) {
+    this.groups = new LoadingCache(opts.maxEntries ?? 20000);
+    control.on('group.changed', (m) => this.groups.invalidate(this.key(m.app_id, m.group_id)));
+    control.onReset(() => this.groups.clear());
+  }
 
   async create(appId: string, actor: Actor, input: { group_id?: string; name: string; avatar?: string; notice?: string; owner?: string; members: string[] }): Promise<GroupInfo> {
     const owner = 'user' in actor ? actor.user : input.owner;
@@ -39,11 +53,11 @@ export class GroupChatService {
       app_id: appId, group_id: input.group_id ?? `grp_${randomBytes(8).toString('hex')}`, name: input.name, avatar: input.avatar,
       notice: input.notice ?? '', owner, muted_all: false, dismissed: false, max_members: app.settings.max_group_members, created_at: now,
     };
-    if (await this.store.getGroup(appId, group.group_id)) throw new ParleyError('already_exists', `group ${group.group_id} already exists`);
-    await this.store.createGroup(group);
     const convId = groupConvId(group.group_id);
-    await this.store.ensureConversation(appId, convId, 'group', now);
-    await this.store.addMembers(members.map((u) => newMemberRow(appId, convId, u, now, u === owner ? 'owner' : 'member')));
+    // The group, its conversation and its members in one transaction: a taken id writes nothing.
+    await this.store.createGroup(group, convId, members.map((u) => newMemberRow(appId, convId, u, now, u === owner ? 'owner' : 'member'))).catch((err: unknown) => {
+      throw err instanceof StoreError && err.kind === 'duplicate' ? new ParleyError('already_exists', `group ${group.group_id} already exists`) : err;
+    });
     this.groups.set(this.key(appId, group.group_id), group);
     this.membership.invalidate(appId, convId);
     await this.notice(appId, group, actorId(actor), { kind: 'group_created', by: owner, name: group.name });
@@ -72,16 +86,16 @@ export class GroupChatService {
     const convId = groupConvId(groupId);
     const current = await this.membership.members(appId, convId);
     if ('user' in actor && !current.has(actor.user)) throw new ParleyError('not_member');
-    const added = [...new Set(users)].filter((u) => !current.has(u));
-    if (added.length === 0) return this.info(appId, groupId);
-    if (current.size + added.length > g.max_members) throw new ParleyError('group_full', `a group holds at most ${g.max_members} members`);
-    await this.requireUsers(appId, added);
-    // New members see the group from the next message on, not its earlier history.
-    const joinSeq = (await this.store.maxSeq(appId, convId)) + 1;
-    const now = this.clock();
-    await this.store.addMembers(added.map((u) => newMemberRow(appId, convId, u, now, 'member', joinSeq)));
+    const candidates = [...new Set(users)].filter((u) => !current.has(u));
+    if (candidates.length === 0) return this.info(appId, groupId);
+    await this.requireUsers(appId, candidates);
+    // New members see the group from the next message on (above every seq already handed out), not its
+    // earlier history; the store checks the member limit and writes the rows in one transaction.
+    const minJoinSeq = (await this.seq.current(appId, convId)) + 1;
+    const r = await this.store.addGroupMembers(appId, groupId, convId, candidates, { at: this.clock(), minJoinSeq });
     this.membership.invalidate(appId, convId);
-    await this.notice(appId, g, actorId(actor), { kind: 'members_added', by: actorId(actor), users: added });
+    if (!r.ok) throw addRefusal(r, g);
+    if (r.added.length) await this.notice(appId, g, actorId(actor), { kind: 'members_added', by: actorId(actor), users: r.added });
     return this.info(appId, groupId);
   }
 
@@ -132,12 +146,21 @@ export class GroupChatService {
     if (target.role === 'owner') throw new ParleyError('forbidden', 'give ownership to another member instead');
     const convId = groupConvId(groupId);
     if (role === 'owner') {
-      // Ownership transfer: the old owner stays on as an admin.
-      await this.store.updateMember(appId, convId, g.owner, { role: 'admin' });
-      await this.patch(appId, g, { owner: user });
+      // Ownership transfer, one transaction: the old owner stays on as an admin.
+      const r = await this.store.transferOwnership(appId, groupId, convId, g.owner, user);
+      this.membership.invalidate(appId, convId);
+      // Refused or not, the cached row may be stale (what refused it may be a change this cache has not seen).
+      this.control.publish({ type: 'group.changed', app_id: appId, group_id: groupId });
+      if (!r.ok) {
+        if (r.reason === 'not_member') throw new ParleyError('not_member', `${user} is not a member of group ${groupId}`);
+        if (r.reason === 'dismissed') throw new ParleyError('group_dismissed');
+        if (r.reason === 'not_found') throw new ParleyError('not_found', `group ${groupId} not found`);
+        throw new ParleyError('conflict', 'the group changed owner meanwhile; reload it and retry');
+      }
+    } else {
+      await this.store.updateMember(appId, convId, user, { role });
+      this.membership.invalidate(appId, convId);
     }
-    await this.store.updateMember(appId, convId, user, { role });
-    this.membership.invalidate(appId, convId);
     await this.notice(appId, g, actorId(actor), { kind: 'role_changed', by: actorId(actor), user, role });
   }
 
@@ -179,13 +202,8 @@ export class GroupChatService {
   }
 
   private async group(appId: string, groupId: string): Promise<GroupRow> {
-    const k = this.key(appId, groupId);
-    let g = this.groups.get(k);
-    if (!g) {
-      const row = await this.store.getGroup(appId, groupId);
-      if (!row) throw new ParleyError('not_found', `group ${groupId} not found`);
-      this.groups.set(k, (g = row));
-    }
+    const g = await this.groups.get(this.key(appId, groupId), async () => (await this.store.getGroup(appId, groupId)) ?? undefined);
+    if (!g) throw new ParleyError('not_found', `group ${groupId} not found`);
     return g;
   }
 
@@ -197,7 +215,8 @@ export class GroupChatService {
 
   private async patch(appId: string, g: GroupRow, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
     await this.store.updateGroup(appId, g.group_id, patch);
-    this.groups.set(this.key(appId, g.group_id), { ...g, ...patch });
+    // Dropped, not merged: `g` may be older than a change another process made meanwhile.
+    this.control.publish({ type: 'group.changed', app_id: appId, group_id: g.group_id });
   }
 
   private async requireMember(appId: string, groupId: string, user: string): Promise<MemberRow> {
@@ -222,5 +241,17 @@ export class GroupChatService {
 
   private async notice(appId: string, g: GroupRow, sender: string, content: NoticeContent): Promise<void> {
     await this.notices.postNotice(appId, groupConvId(g.group_id), 'group', sender, content);
+  }
+}
+
+/** The protocol error for an add the store refused. */
+function addRefusal(r: Extract<AddGroupMembersResult, { ok: false }>, g: GroupRow): ParleyError {
+  switch (r.reason) {
+    case 'full':
+      return new ParleyError('group_full', `a group holds at most ${g.max_members} members`);
+    case 'dismissed':
+      return new ParleyError('group_dismissed');
+    case 'not_found':
+      return new ParleyError('not_found', `group ${g.group_id} not found`);
   }
 }

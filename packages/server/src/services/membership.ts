@@ -1,4 +1,6 @@
 import type { MemberRole } from '@parley/protocol';
+import { LoadingCache } from '../cache/loading-cache.js';
+import type { ControlPlane } from '../control/control-plane.js';
 import type { MemberPatch, MemberRow, Store } from '../store/store.js';
 
 /**
@@ -13,21 +15,45 @@ export function newMemberRow(appId: string, convId: string, userId: string, join
 }
 
 /**
- * Member rows per conversation, cached: every send to a group needs the
- * member list (access check and push fan-out), and reading 2,000 rows per
- * message would dominate the send path. Membership changes call `invalidate`;
- * read positions and list settings, which change all the time, are patched
- * in place (`patch`) so reading a message never costs the next send a reload.
- * Limits: the cache is per process; with several dispatchers, group changes
- * must also be broadcast (distributed issue).
+ * Member rows per conversation, cached (bounded, least recently used out):
+ * every send to a group needs the member list (access check and push
+ * fan-out), and reading 2,000 rows per message would dominate the send path.
+ *
+ * Across processes, through the control plane (control-messages.ts):
+ * - `invalidate` (who belongs, roles, mutes) drops the list here at once —
+ *   before the operation that changed the store answers — and in every other
+ *   process when `members.changed` arrives; a list read before the drop is
+ *   never cached after it (cache/loading-cache.ts), so once a process has
+ *   applied the message it refuses a removed member and accepts an added one.
+ *   The window that remains is the message's delivery to the other
+ *   processes: until then a dispatcher elsewhere still holds the old list
+ *   (docs/architecture.md, "Caches across processes").
+ * - `patch` of list settings (pinned, muted, hidden) changes the row in
+ *   place here; other processes drop the list and re-read it, so two
+ *   processes patching the same row at once still converge on the store.
+ * - read positions, which move on every read and send, are raised in place
+ *   everywhere (max-merge: order does not matter) and sent coalesced, one
+ *   message per event-loop turn.
+ * - a control reset drops every list.
+ * Member lists must be read from the store's primary: a lagging replica
+ * would re-cache what an invalidation just dropped.
  */
 export class Membership {
-  private readonly loaded = new Map<string, Map<string, MemberRow>>();
-  private readonly loading = new Map<string, Promise<Map<string, MemberRow>>>();
-  private readonly maxEntries: number;
+  private readonly lists: LoadingCache<string, Map<string, MemberRow>>;
+  private pendingReads = new Map<string, [string, string, string, number]>();
+  private flushScheduled = false;
 
-  constructor(private readonly store: Store, opts: { maxEntries?: number } = {}) {
-    this.maxEntries = opts.maxEntries ?? 20000;
+  constructor(private readonly store: Store, private readonly control: ControlPlane, opts: { maxEntries?: number } = {}) {
+    this.lists = new LoadingCache(opts.maxEntries ?? 20000);
+    control.on('members.changed', (m) => this.lists.invalidate(this.key(m.app_id, m.conv_id)));
+    control.on('member.patched', (m, from) => {
+      if (from === 'self') this.patchInPlace(m.app_id, m.conv_id, m.user_id, m.patch);
+      else this.lists.invalidate(this.key(m.app_id, m.conv_id));
+    });
+    control.on('reads.advanced', (m) => {
+      for (const [app, conv, user, seq] of m.positions) this.patchInPlace(app, conv, user, { read_seq: seq });
+    });
+    control.onReset(() => this.lists.clear());
   }
 
   private key(appId: string, convId: string): string {
@@ -35,34 +61,36 @@ export class Membership {
   }
 
   async members(appId: string, convId: string): Promise<Map<string, MemberRow>> {
-    const k = this.key(appId, convId);
-    const hit = this.loaded.get(k);
-    if (hit) return hit;
-    let p = this.loading.get(k);
-    if (!p) {
-      p = this.store.listMembers(appId, convId).then((rows) => new Map(rows.map((r) => [r.user_id, r])));
-      this.loading.set(k, p);
-      p.then(
-        (m) => {
-          // An invalidate during the load dropped this promise: do not cache what it read.
-          if (this.loading.get(k) !== p) return;
-          this.loading.delete(k);
-          if (this.loaded.size >= this.maxEntries) this.loaded.delete(this.loaded.keys().next().value!);
-          this.loaded.set(k, m);
-        },
-        () => this.loading.delete(k),
-      );
-    }
-    return p;
+    const m = await this.lists.get(this.key(appId, convId), async () => {
+      const rows = await this.store.listMembers(appId, convId);
+      return new Map(rows.map((r) => [r.user_id, r]));
+    });
+    return m!;
   }
 
   async member(appId: string, convId: string, userId: string): Promise<MemberRow | undefined> {
     return (await this.members(appId, convId)).get(userId);
   }
 
-  /** Apply a change already written to the store to the cached row, if cached. */
+  /** Apply a change already written to the store to the cached row, here and in every other process. */
   patch(appId: string, convId: string, userId: string, patch: MemberPatch & { read_seq?: number }): void {
-    const row = this.loaded.get(this.key(appId, convId))?.get(userId);
+    const { read_seq, ...settings } = patch;
+    if (Object.values(settings).some((v) => v !== undefined)) {
+      this.control.publish({ type: 'member.patched', app_id: appId, conv_id: convId, user_id: userId, patch: settings });
+    }
+    if (read_seq !== undefined) {
+      this.patchInPlace(appId, convId, userId, { read_seq });
+      this.queueRead(appId, convId, userId, read_seq);
+    }
+  }
+
+  /** Drop the member list here and in every other process (membership, role or mute changed in the store). */
+  invalidate(appId: string, convId: string): void {
+    this.control.publish({ type: 'members.changed', app_id: appId, conv_id: convId });
+  }
+
+  private patchInPlace(appId: string, convId: string, userId: string, patch: MemberPatch & { read_seq?: number }): void {
+    const row = this.lists.peek(this.key(appId, convId))?.get(userId);
     if (!row) return;
     for (const [k, v] of Object.entries(patch) as Array<[keyof MemberRow, never]>) {
       if (v === undefined) continue; // an absent field of a partial update changes nothing
@@ -71,9 +99,24 @@ export class Membership {
     }
   }
 
-  invalidate(appId: string, convId: string): void {
-    const k = this.key(appId, convId);
-    this.loaded.delete(k);
-    this.loading.delete(k);
+  /** Read positions go out coalesced: a commit batch moves many of them in one turn. */
+  private queueRead(appId: string, convId: string, userId: string, seq: number): void {
+    const k = `${appId}\u0000${convId}\u0000${userId}`;
+    const queued = this.pendingReads.get(k);
+    if (queued && queued[3] >= seq) return;
+    this.pendingReads.set(k, [appId, convId, userId, seq]);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flushReads());
+  }
+
+  private flushReads(): void {
+    this.flushScheduled = false;
+    const positions = [...this.pendingReads.values()];
+    this.pendingReads = new Map();
+    // Bounded message size: a very large turn goes out in several messages.
+    for (let i = 0; i < positions.length; i += 500) {
+      this.control.publish({ type: 'reads.advanced', positions: positions.slice(i, i + 500) });
+    }
   }
 }

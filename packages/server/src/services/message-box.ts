@@ -43,12 +43,16 @@ export class MessageBox {
     const rows = await this.store.listMemberConversations(appId, userId);
     const peers = rows.map((r) => peerOf(r.conv_id, userId)).filter((p): p is string => !!p);
     const groupIds = rows.map((r) => parseConvId(r.conv_id)?.groupId).filter((g): g is string => !!g);
-    const users = new Map((await this.store.getUsers(appId, peers)).map((u) => [u.user_id, u]));
-    const groups = new Map<string, { name: string; avatar?: string }>();
-    for (const gid of groupIds) {
-      const g = await this.store.getGroup(appId, gid);
-      if (g) groups.set(gid, g);
-    }
+    // One batched read each for the peers' names, the groups' names and the peers' read positions.
+    const singles = rows.filter((r) => r.type === 'single');
+    const [userRows, groupRows, peerRows] = await Promise.all([
+      this.store.getUsers(appId, peers),
+      this.store.getGroups(appId, groupIds),
+      this.store.getMemberRows(appId, singles.map((r) => ({ conv_id: r.conv_id, user_id: peerOf(r.conv_id, userId) ?? userId }))),
+    ]);
+    const users = new Map(userRows.map((u) => [u.user_id, u]));
+    const groups = new Map<string, { name: string; avatar?: string }>(groupRows.map((g) => [g.group_id, g]));
+    const peerRead = new Map(peerRows.map((m) => [m.conv_id, m.read_seq]));
     const conversations: Conversation[] = [];
     let total_unread = 0;
     for (const r of rows) {
@@ -65,10 +69,7 @@ export class MessageBox {
         last_message: r.last_message && r.last_message.seq >= r.join_seq ? toWire(r.last_message) : undefined,
         pinned: r.pinned, muted: r.muted, hidden: r.hidden, updated_at: r.updated_at,
       };
-      if (r.type === 'single') {
-        const peerRow = await this.membership.member(appId, r.conv_id, peer);
-        c.peer_read_seq = peerRow?.read_seq ?? 0;
-      }
+      if (r.type === 'single') c.peer_read_seq = peerRead.get(r.conv_id) ?? 0;
       if (!r.muted) total_unread += unread;
       conversations.push(c);
     }
@@ -106,10 +107,17 @@ export class MessageBox {
     if (msg.type === 'notice') throw new ParleyError('forbidden', 'system notices cannot be recalled');
     const isAdmin = me.role === 'owner' || me.role === 'admin';
     if (msg.sender !== userId && !(isAdmin && parseConvId(convId)?.type === 'group')) throw new ParleyError('forbidden', 'you can only recall your own messages');
-    if (msg.status === 'recalled') throw new ParleyError('conflict', 'the message was already recalled');
     const app = await this.apps.get(appId);
-    if (msg.sender === userId && this.clock() - msg.created_at > app.settings.recall_window_sec * 1000) throw new ParleyError('recall_expired');
-    await this.store.setMessageStatus(appId, convId, seq, 'recalled', this.clock());
+    const now = this.clock();
+    // One conditional update decides: not already recalled and, for one's own message, within the window.
+    const createdSince = msg.sender === userId ? now - app.settings.recall_window_sec * 1000 : undefined;
+    const r = await this.store.recallMessage(appId, convId, seq, { at: now, createdSince });
+    if (!r.ok) {
+      if (r.reason === 'already_recalled') throw new ParleyError('conflict', 'the message was already recalled');
+      if (r.reason === 'expired') throw new ParleyError('recall_expired');
+      if (r.reason === 'notice') throw new ParleyError('forbidden', 'system notices cannot be recalled');
+      throw new ParleyError('not_found', 'message not found');
+    }
     return this.notices.postNotice(appId, convId, parseConvId(convId)!.type, userId, { kind: 'recall', seq, by: userId });
   }
 

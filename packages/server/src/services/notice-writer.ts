@@ -16,4 +16,11 @@ export interface Route {
   convType: ConvType;
   /** every user whose devices get the push (the sender included: their other devices) */
   recipients: readonly string[];
+  /**
+   * Creates the rows the conversation needs before its first message (a
+   * single chat's conversation and member rows), when they may be missing.
+   * The send path calls it after every check of the send passed and before
+   * the message gets its seq, so a refused send leaves no trace.
+   */
+  open?: () => Promise<void>;
 }

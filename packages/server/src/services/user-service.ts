@@ -1,4 +1,6 @@
 import { ParleyError, type UserProfile } from '@parley/protocol';
+import { LruCache } from '../cache/lru-cache.js';
+import type { ControlPlane } from '../control/control-plane.js';
 import { StoreError, type Store, type UserRow } from '../store/store.js';
 import type { AppService } from './app-service.js';
 import type { Clock } from './clock.js';
@@ -30,10 +32,17 @@ export function toProfile(u: UserRow): UserProfile {
  * Users of an app: creation by a business backend, password registration and
  * login where the app allows it, token issuing, and revocation (logout/kick
  * moves `tokens_valid_after`, which dispatch checks when a connection opens).
+ *
+ * The watermark is cached per user (bounded) because every connection open
+ * and every token-authenticated request checks it. It only ever grows, so
+ * every write to the cache is a max-merge: a revocation (`user.revoked` on
+ * the control plane, applied here before `revokeTokens` returns and in every
+ * other process when it arrives) can never be undone by a store read that
+ * was in flight, nor by messages arriving out of order. A process that may
+ * have missed messages (control reset) forgets every watermark and re-reads.
  */
 export class UserService {
-  /** revocation watermark per user, cached because every connection open checks it */
-  private readonly validAfter = new Map<string, number>();
+  private readonly validAfter: LruCache<string, number>;
 
   constructor(
     private readonly store: Store,
@@ -41,7 +50,27 @@ export class UserService {
     private readonly tokens: TokenIssuing,
     private readonly passwords: PasswordHashing,
     private readonly clock: Clock,
-  ) {}
+    private readonly control: ControlPlane,
+    opts: { maxEntries?: number } = {},
+  ) {
+    this.validAfter = new LruCache(opts.maxEntries ?? 100_000);
+    control.on('user.revoked', (m) => {
+      this.raise(`${m.app_id}\u0000${m.user_id}`, m.valid_after);
+    });
+    control.onReset(() => {
+      this.validAfter.clear();
+      this.generation++;
+    });
+  }
+
+  /** bumped by a reset: a read that started before it must not fill the cache */
+  private generation = 0;
+
+  private raise(key: string, after: number): number {
+    const v = Math.max(after, this.validAfter.peek(key) ?? 0);
+    this.validAfter.set(key, v);
+    return v;
+  }
 
   async create(appId: string, input: CreateUserInput): Promise<UserRow> {
     const row: UserRow = {
@@ -109,18 +138,25 @@ export class UserService {
     // +1 ms so that a token issued in this very millisecond is revoked too.
     const at = this.clock() + 1;
     await this.store.updateUser(appId, userId, { tokens_valid_after: at });
-    this.validAfter.set(`${appId}\u0000${userId}`, at);
+    this.control.publish({ type: 'user.revoked', app_id: appId, user_id: userId, valid_after: at });
   }
 
-  /** True when a token issued at `iatMs` was revoked since. */
-  async isRevoked(appId: string, userId: string, iatMs: number): Promise<boolean> {
+  /**
+   * True when a token issued at `iatMs` was revoked since. `fresh` reads the
+   * store even on a hit (dispatch, when a connection opens): then a
+   * revocation that returned anywhere, on any process, is always seen —
+   * there is no window while the control message travels. Without it (every
+   * HTTP request) the cached watermark answers.
+   */
+  async isRevoked(appId: string, userId: string, iatMs: number, opts: { fresh?: boolean } = {}): Promise<boolean> {
     const k = `${appId}\u0000${userId}`;
-    let after = this.validAfter.get(k);
+    let after = opts.fresh ? undefined : this.validAfter.get(k);
     if (after === undefined) {
+      const gen = this.generation;
       const u = await this.store.getUser(appId, userId);
       if (!u) return true; // deleted user: nothing they hold is valid
-      after = u.tokens_valid_after;
-      this.validAfter.set(k, after);
+      // A revocation that arrived while the read was in flight stays: the larger watermark wins.
+      after = gen === this.generation ? this.raise(k, u.tokens_valid_after) : Math.max(u.tokens_valid_after, this.validAfter.peek(k) ?? 0);
     }
     // JWT iat has second precision: a token issued in the same second as the revocation counts as revoked.
     return iatMs < after;

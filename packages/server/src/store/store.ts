@@ -1,30 +1,34 @@
-import type { ConvType, MemberRole, Message, MessageStatus } from '@parley/protocol';
+import type { ConvType } from '@parley/protocol';
+import type {
+  AppRow, AppSettings, ConversationRow, GroupRow, HistoryQuery, MemberConversation, MemberPatch, MemberRow,
+  SearchQuery, StoredMessage, UserRow,
+} from './store-rows.js';
+
+export type * from './store-rows.js';
 
 /**
- * The message store and domain tables seam (DESIGN §2, §3).
+ * The message store and domain tables seam (DESIGN §2, §3), as one interface
+ * per domain (apps, users, relations, groups, conversations, messages) that a
+ * backend class implements all of (`Store`).
  *
  * Read diffusion: a message is one row in its conversation's timeline; a
  * member row per (conversation, user) carries read_seq, join seq and the
  * user's settings, and is the user's conversation list. Nothing is written
  * per recipient per message.
  *
- * Guarantees every implementation gives:
- * - `commitMessages` is atomic and durable when its promise resolves: every
- *   message of the batch that is not a duplicate is stored, with conversation
- *   last_seq/preview and the sender's read_seq advanced, or nothing is (the
- *   promise rejects).
- * - (app, sender, cmid) is unique, and the commit dedups by it (callers need
- *   not look it up first): a message whose (app, sender, cmid) is already
- *   stored, or taken by an earlier message of the same batch, is not stored;
- *   `CommitResult.duplicates` reports the original row for it instead. A
- *   duplicate moves nothing: last_seq, the preview and read_seq reflect only
- *   the messages actually stored, and its seq is left as a gap.
- * - (app, conv, seq) is unique: a seq already used (stored, or twice in the
- *   batch) rejects the whole batch with StoreError('conflict').
- * - read_seq only moves forward.
+ * Guarantees every implementation gives, whatever the number of processes or
+ * store handles on one database:
+ * - Every method that writes is one transaction: it happens entirely or not at
+ *   all, and a method documented as conditional decides on the rows as they
+ *   are inside that transaction (no read-check-write race between handles).
+ * - (app, sender, cmid) and (app, conv, seq) are each unique over the whole
+ *   store: a resend is never stored twice, a seq never holds two messages,
+ *   whichever handle or process commits (see `commitMessages`).
  * - Every query is scoped to one app.
+ * - read_seq only moves forward.
  * Errors are StoreError with a backend-neutral kind; driver errors are
- * translated inside each implementation.
+ * translated inside each implementation. A domain refusal of a conditional
+ * operation (group full, window passed) is a result, not an error.
  */
 
 export type StoreErrorKind = 'not_found' | 'duplicate' | 'conflict' | 'unavailable';
@@ -36,160 +40,25 @@ export class StoreError extends Error {
   }
 }
 
-export interface AppRow {
-  app_id: string;
-  name: string;
-  /** sha-256 hex of the API key; the key itself is shown once at creation */
-  api_key_hash: string;
-  /** secret for signing webhooks */
-  webhook_secret: string;
-  settings: AppSettings;
-  created_at: number;
-}
-
-export interface AppSettings {
-  allow_registration: boolean;
-  require_friendship: boolean;
-  read_receipts: boolean;
-  recall_window_sec: number;
-  max_group_members: number;
-  /** platforms of which a user may have one connection each; others kick the older one */
-  login_policy: 'one_per_platform' | 'one_total' | 'unlimited';
-  /** extra custom message types allowed (all `custom` content is accepted regardless) */
-  webhook_url?: string;
-}
-
-export interface UserRow {
-  app_id: string;
-  user_id: string;
-  name: string;
-  avatar?: string;
-  meta?: Record<string, unknown>;
-  /** scrypt hash `scrypt$N$r$p$salt$hash` or undefined when the user cannot log in by password */
-  password_hash?: string;
-  /** tokens issued before this time (ms) are revoked */
-  tokens_valid_after: number;
-  created_at: number;
-}
-
-export interface ConversationRow {
-  app_id: string;
-  conv_id: string;
-  type: ConvType;
-  last_seq: number;
-  /** JSON of the last message (the conversation list preview), if any */
-  last_message?: StoredMessage;
-  updated_at: number;
-}
-
-export interface MemberRow {
-  app_id: string;
-  conv_id: string;
-  user_id: string;
-  role: MemberRole;
-  /** first seq this member may see (history visibility) */
-  join_seq: number;
-  read_seq: number;
-  /** ms epoch until which the member may not send (group mute), 0 = not muted */
-  muted_until: number;
-  /** notification mute (do not disturb), pinned, hidden: the user's own list settings */
-  muted: boolean;
-  pinned: boolean;
-  hidden: boolean;
-  joined_at: number;
-}
-
-export interface GroupRow {
-  app_id: string;
-  group_id: string;
-  name: string;
-  avatar?: string;
-  notice: string;
-  owner: string;
-  muted_all: boolean;
-  dismissed: boolean;
-  max_members: number;
-  created_at: number;
-}
-
-/** A message as stored: the wire `Message` with its app, without the derived conv_type. */
-export interface StoredMessage extends Omit<Message, 'conv_type'> {
-  app_id: string;
-}
-
-/** What a committed batch reports back. */
-export interface CommitResult {
-  /**
-   * One entry per message of the batch that was not stored because its
-   * (app, sender, cmid) already existed, in batch order: the ORIGINAL stored
-   * row (which may be the first message of the same batch with that cmid:
-   * only the first occurrence of a cmid in a batch can be stored). Empty when
-   * every message was stored.
-   */
-  duplicates: StoredMessage[];
-}
-
-/** A conversation-list row: the member row joined with its conversation. */
-export interface MemberConversation extends MemberRow {
-  type: ConvType;
-  last_seq: number;
-  last_message?: StoredMessage;
-  updated_at: number;
-}
-
-export interface HistoryQuery {
-  app_id: string;
-  conv_id: string;
-  /** the reader: their join_seq bounds what is visible and their deletions are hidden */
-  user_id: string;
-  /** newest first below this seq (exclusive) */
-  before?: number;
-  /** oldest first above this seq (exclusive); wins over before */
-  after?: number;
-  limit: number;
-}
-
-export interface SearchQuery {
-  app_id: string;
-  user_id: string;
-  text: string;
-  conv_id?: string;
-  sender?: string;
-  type?: string;
-  since?: number;
-  until?: number;
-  limit: number;
-}
-
-export interface MemberPatch {
-  role?: MemberRole;
-  muted_until?: number;
-  muted?: boolean;
-  pinned?: boolean;
-  hidden?: boolean;
-}
-
-export interface Store {
-  /** create tables / run pending migrations; idempotent */
-  migrate(): Promise<void>;
-  close(): Promise<void>;
-
-  // apps
+export interface AppStore {
   createApp(app: AppRow): Promise<void>;
   getApp(appId: string): Promise<AppRow | null>;
   getAppByKeyHash(apiKeyHash: string): Promise<AppRow | null>;
   listApps(): Promise<AppRow[]>;
   updateAppSettings(appId: string, settings: AppSettings): Promise<void>;
+}
 
-  // users
+export interface UserStore {
   createUser(user: UserRow): Promise<void>; // duplicate → StoreError('duplicate')
   getUser(appId: string, userId: string): Promise<UserRow | null>;
   getUsers(appId: string, userIds: string[]): Promise<UserRow[]>;
   updateUser(appId: string, userId: string, patch: Partial<Pick<UserRow, 'name' | 'avatar' | 'meta' | 'password_hash' | 'tokens_valid_after'>>): Promise<void>;
   /** prefix/substring match on user id or name */
   searchUsers(appId: string, query: string, limit: number): Promise<UserRow[]>;
+}
 
-  // friends and blocks (directed rows; friendship is stored both ways)
+/** Friends and blocks: directed rows; friendship is stored both ways, in one transaction. */
+export interface RelationStore {
   addFriend(appId: string, a: string, b: string, at: number): Promise<void>;
   removeFriend(appId: string, a: string, b: string): Promise<void>;
   listFriends(appId: string, userId: string): Promise<string[]>;
@@ -198,20 +67,77 @@ export interface Store {
   unblock(appId: string, blocker: string, blocked: string): Promise<void>;
   listBlocked(appId: string, blocker: string): Promise<string[]>;
   isBlocked(appId: string, blocker: string, blocked: string): Promise<boolean>;
+}
 
-  // groups
-  createGroup(group: GroupRow): Promise<void>;
+/** What `addGroupMembers` did. */
+export type AddGroupMembersResult =
+  /** `added`: the users that were not members before (now members, from `join_seq`); may be empty */
+  | { ok: true; added: string[]; join_seq: number }
+  /** nothing was written: the group is missing, dismissed, or would exceed its max_members (`members`: its count now) */
+  | { ok: false; reason: 'not_found' | 'dismissed' | 'full'; members: number };
+
+/** What `transferOwnership` did. */
+export type TransferOwnershipResult =
+  | { ok: true }
+  /** nothing was written: the group is missing or dismissed, `from` is no longer its owner, or `to` is not a member */
+  | { ok: false; reason: 'not_found' | 'dismissed' | 'not_owner' | 'not_member' };
+
+export interface GroupStore {
+  /**
+   * Create the group, its conversation `convId` (type group) and its member
+   * rows (each row's conv_id must be `convId`), in one transaction. A group id
+   * already taken → StoreError('duplicate') and nothing is written.
+   */
+  createGroup(group: GroupRow, convId: string, members: MemberRow[]): Promise<void>;
   getGroup(appId: string, groupId: string): Promise<GroupRow | null>;
+  /** the existing groups among `groupIds` (any order; missing ids are left out) */
+  getGroups(appId: string, groupIds: string[]): Promise<GroupRow[]>;
   updateGroup(appId: string, groupId: string, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void>;
+  /**
+   * Add `users` to the group's conversation `convId` under the group's
+   * max_members, in one transaction: the count, the limit check and the
+   * inserts see the same rows, so two concurrent adds never exceed the limit
+   * together. Users already members are left unchanged and not counted twice.
+   * New rows: role member, no settings, joined_at `at`,
+   * join_seq = max(minJoinSeq, last committed seq + 1) and read_seq =
+   * join_seq − 1 (nothing unread, no older history). The caller passes
+   * `minJoinSeq` = the seq allocator's current + 1, so a seq already handed out
+   * but not yet committed stays invisible to the new members.
+   */
+  addGroupMembers(appId: string, groupId: string, convId: string, users: string[], opts: { at: number; minJoinSeq: number }): Promise<AddGroupMembersResult>;
+  /**
+   * Give the group to `to`, in one transaction and only if `from` is still
+   * its owner and `to` a member: the group's owner becomes `to`, `to`'s role
+   * owner, `from`'s role admin.
+   */
+  transferOwnership(appId: string, groupId: string, convId: string, from: string, to: string): Promise<TransferOwnershipResult>;
+}
 
-  // conversations and members
+/** One conversation with the member rows it must have (see `ensureConversations`). */
+export interface ConversationWithMembers {
+  conv_id: string;
+  type: ConvType;
+  members: MemberRow[];
+}
+
+export interface ConversationStore {
   /** create the conversation if missing; returns it */
   ensureConversation(appId: string, convId: string, type: ConvType, at: number): Promise<ConversationRow>;
+  /**
+   * Create every missing conversation of `convs` (created_at/updated_at `at`)
+   * and every missing member row, in ONE transaction; existing conversations
+   * and member rows are left unchanged. Each member row's conv_id must be its
+   * conversation's. Any number of conversations (a notification to 1,000 users
+   * is one call).
+   */
+  ensureConversations(appId: string, convs: ConversationWithMembers[], at: number): Promise<void>;
   getConversation(appId: string, convId: string): Promise<ConversationRow | null>;
   /** insert members that are not yet members; existing rows are left unchanged */
   addMembers(rows: MemberRow[]): Promise<void>;
   removeMember(appId: string, convId: string, userId: string): Promise<void>;
   getMember(appId: string, convId: string, userId: string): Promise<MemberRow | null>;
+  /** the existing member rows among the (conv_id, user_id) pairs, in one read (any order; missing pairs are left out) */
+  getMemberRows(appId: string, keys: Array<{ conv_id: string; user_id: string }>): Promise<MemberRow[]>;
   listMembers(appId: string, convId: string): Promise<MemberRow[]>;
   countMembers(appId: string, convId: string): Promise<number>;
   updateMember(appId: string, convId: string, userId: string, patch: MemberPatch): Promise<void>;
@@ -221,16 +147,81 @@ export interface Store {
   listMemberConversations(appId: string, userId: string): Promise<MemberConversation[]>;
   /** user ids of members whose read_seq ≥ seq */
   readersAtLeast(appId: string, convId: string, seq: number): Promise<string[]>;
+}
 
-  // messages
-  /** the highest committed seq of a conversation (0 if none): seeds the seq allocator */
+/** What a committed batch reports back. */
+export interface CommitResult {
+  /**
+   * One entry per message of the batch that was not stored because its
+   * (app, sender, cmid) already existed, in batch order: the ORIGINAL stored
+   * row (which may be the first message of the same batch with that cmid:
+   * only the first occurrence of a cmid in a batch can be stored). Empty when
+   * no cmid was taken.
+   */
+  duplicates: StoredMessage[];
+  /**
+   * The messages of the batch (the very objects given, in batch order) not
+   * stored because their (app, conv, seq) was taken — by a stored message or
+   * by an earlier message of the same batch — while their cmid was free. They
+   * moved nothing; the caller may give them new seqs and commit them again.
+   * Empty when no seq was taken.
+   */
+  conflicts: StoredMessage[];
+}
+
+/** What `recallMessage` did. */
+export type RecallResult =
+  /** marked recalled; `message` is the row as it was before (its sender, type, created_at) */
+  | { ok: true; message: StoredMessage }
+  /** nothing was written: no such message, a notice, already recalled, or older than the window */
+  | { ok: false; reason: 'not_found' | 'notice' | 'already_recalled' | 'expired'; message?: StoredMessage };
+
+export interface MessageStore {
+  /** the highest committed seq of a conversation (0 if none): the "max seq" clients see */
   maxSeq(appId: string, convId: string): Promise<number>;
-  /** atomically store a batch (group commit); see the guarantees above */
+  /**
+   * Durable per-conversation seq high-water mark (seq-allocator.ts `SeqReserve`):
+   * in one committed transaction, first = max(mark, last committed seq) + 1,
+   * last = first + size − 1, and the mark becomes last. Two callers (any
+   * handles, any processes) never get overlapping blocks, and no block ever
+   * starts at or below a committed seq or a seq of an earlier block (except
+   * an unused tail given back by `releaseSeqBlocks`). `size` ≥ 1. The mark is never
+   * shown to clients (last_seq/maxSeq stay the last committed seq); seqs of a
+   * block that are never committed are gaps.
+   */
+  reserveSeqBlock(appId: string, convId: string, size: number): Promise<{ first: number; last: number }>;
+  /**
+   * Give back the unused tail of reserved blocks (an allocator closing
+   * gracefully), in one transaction, so a clean restart leaves no gap. For
+   * each block whose conversation's mark is still `last` (nobody reserved
+   * after it), the mark becomes `used` — the highest seq handed out from the
+   * block (first − 1 if none). A mark raised by another caller is left alone;
+   * the next block still starts above every committed seq.
+   */
+  releaseSeqBlocks(blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>): Promise<void>;
+  /**
+   * Store a batch (group commit) in one transaction, durable when the promise
+   * resolves. Every message of the batch is stored except those reported in
+   * `CommitResult.duplicates` (cmid taken: checked first) and
+   * `CommitResult.conflicts` (seq taken); for the stored ones the
+   * conversation's last_seq/preview move to the highest stored seq (never
+   * backwards; the conversation row is created if missing) and each sender's
+   * read_seq to what they sent. A skipped message moves nothing. The promise
+   * rejects (nothing of the batch stored) only on a failure of the store
+   * itself (`unavailable`).
+   */
   commitMessages(messages: StoredMessage[]): Promise<CommitResult>;
   findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null>;
   getMessage(appId: string, convId: string, seq: number): Promise<StoredMessage | null>;
   history(q: HistoryQuery): Promise<StoredMessage[]>;
-  setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void>;
+  /**
+   * Recall as one conditional update: marks the message (and the conversation
+   * preview, if it is that message) recalled at `at`, only if it exists, is
+   * not a notice, is not already recalled and, when `createdSince` is given,
+   * was created at or after it (the recall window). Two concurrent recalls of
+   * one message: exactly one gets ok.
+   */
+  recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult>;
   /** delete-for-me: hides the message from this user only */
   hideMessageFor(appId: string, convId: string, seq: number, userId: string): Promise<void>;
   /** full-text search (Chinese included), only over conversations the user is a member of, from their join_seq, newest first */
@@ -242,4 +233,10 @@ export interface Store {
    * backlog (diagnostics, before measuring search).
    */
   flushSearchIndex?(): Promise<void>;
+}
+
+export interface Store extends AppStore, UserStore, RelationStore, GroupStore, ConversationStore, MessageStore {
+  /** create tables / run pending migrations; idempotent */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
 }

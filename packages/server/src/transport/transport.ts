@@ -46,7 +46,13 @@ export interface LinkSide {
   up(msg: Upstream): void;
   /** downstream messages for this link arrive here */
   onDown(handler: (msg: Downstream) => void): void;
-  /** the dispatcher these sessions were bound to went away: re-open them with `up({ kind: 'open' })` */
+  /**
+   * The dispatcher these sessions were bound to went away (or, for sessions
+   * whose open found no dispatcher, one appeared): re-open them with
+   * `up({ kind: 'open' })` — the transport binds each to a live dispatcher —
+   * then re-send the requests they had not seen answered. Reported after
+   * every downstream message that dispatcher sent before going away.
+   */
   onSessionsLost(handler: (connIds: string[]) => void): void;
   close(): Promise<void>;
 }

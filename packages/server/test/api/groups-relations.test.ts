@@ -125,4 +125,41 @@ describe('friends, blocks and groups over HTTP', () => {
     assert.deepEqual((await h.as(t.erin!, 'GET', '/v1/search?q=secret')).body.hits, []);
     assert.equal((await h.as(t.alice!, 'GET', '/v1/search?q=secret')).body.hits.length, 1);
   });
+
+  it('concurrent adds never exceed the member limit; a join seq is above every message already sent', async () => {
+    await h.admin('PATCH', '/v1/admin/settings', { max_group_members: 4 });
+    let g: any;
+    try {
+      g = (await h.as(t.alice!, 'POST', '/v1/groups', { name: 'Small', members: ['bob'] })).body;
+    } finally {
+      await h.admin('PATCH', '/v1/admin/settings', { max_group_members: 500 });
+    }
+    assert.equal(g.max_members, 4);
+    await say('alice', 'group', g.group_id, 'before anyone joined');
+    const base = `/v1/groups/${g.group_id}`;
+    // Every user lookup answers a turn of the event loop later (as a networked store would), so
+    // the three adds really overlap: a limit checked outside the store's transaction would let all three in.
+    const store = h.core.backends.store;
+    const getUsers = store.getUsers.bind(store);
+    store.getUsers = async (...args) => {
+      await new Promise((r) => setImmediate(r));
+      return getUsers(...args);
+    };
+    let adds;
+    try {
+      adds = await Promise.all(['carol', 'dave', 'erin'].map((u) => h.as(t.alice!, 'POST', `${base}/members`, { user_ids: [u] })));
+    } finally {
+      store.getUsers = getUsers;
+    }
+    assert.deepEqual(adds.map((r) => r.status).sort(), [200, 200, 409]);
+    assert.equal(adds.find((r) => r.status === 409)?.body.error.code, 'group_full');
+    const rows: any[] = (await h.as(t.alice!, 'GET', `${base}/members`)).body.members;
+    assert.equal(rows.length, 4);
+    const joined = rows.filter((m) => !['alice', 'bob'].includes(m.user_id));
+    assert.equal(joined.length, 2);
+    // the group had seqs 1 (created) and 2 (the message): the newcomers see neither
+    for (const m of joined) assert.ok(m.joined_seq > 2, `${m.user_id} joined at ${m.joined_seq}`);
+    const history = (await h.as(t[joined[0].user_id]!, 'GET', `/v1/conversations/${g.conv_id}/messages`)).body.messages;
+    assert.ok(history.every((x: any) => x.content.text !== 'before anyone joined'));
+  });
 });

@@ -8,13 +8,11 @@ import { loadOrCreateSigningKeys } from '../../src/auth/keys.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password.js';
 import { TokenIssuer } from '../../src/auth/token-issuer.js';
 import { TokenVerifier } from '../../src/auth/token-verifier.js';
-import { MemoryEventBus } from '../../src/bus/memory-event-bus.js';
 import { createCore, type Core } from '../../src/core.js';
-import { MemoryLocation } from '../../src/location/memory-location.js';
 import { Metrics } from '../../src/metrics.js';
-import { MemorySeqAllocator } from '../../src/seq/memory-seq-allocator.js';
+import { closeBackends, createBackends } from '../../src/platform.js';
 import type { AppSettings } from '../../src/store/store.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { testOptions } from '../helpers/backends.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { Downstream } from '../../src/transport/transport.js';
 import type { Platform } from '@parley/protocol';
@@ -55,15 +53,21 @@ export interface ApiHarness {
 
 let connSeq = 0;
 
-/** The api role over a real SQLite store (in memory) and the in-process backends, clock under test control. */
+/**
+ * The api role over the test run's backends (helpers/backends.ts; by default
+ * an in-memory SQLite store and the in-process backends), built by the
+ * composition root's switch, with the clock under test control.
+ */
 export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<AppSettings> } = {}): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-api-'));
   let offset = 0;
   const clock = () => Date.now() + offset;
   const log = pino({ level: 'silent' });
   const metrics = new Metrics({ defaultMetrics: false });
-  const store = new SqliteStore({ path: ':memory:', now: clock });
-  await store.migrate();
+  const options = testOptions({ data_dir: dir });
+  // SQLite in memory: the fastest store, and nothing to clean up.
+  if (options.store === 'sqlite') options.sqlite_path = ':memory:';
+  const backends = await createBackends(options, { clock, log });
   const keys = await loadOrCreateSigningKeys(join(dir, 'keys'));
   const issuer = new TokenIssuer({ keys, ttlSec: 3600, now: clock });
   const verifier = new TokenVerifier(keys.publicJwks, { now: clock });
@@ -72,16 +76,14 @@ export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<
   const link = transport.linkSide('L');
   link.onDown((m) => downs.push(m));
   const core = createCore({
-    backends: {
-      store, location: new MemoryLocation(), seq: new MemorySeqAllocator((a, c) => store.maxSeq(a, c)), bus: new MemoryEventBus(),
-    },
+    backends,
     transport: transport.dispatchSide,
     tokens: issuer,
     passwords: { hash: hashPassword, verify: verifyPassword },
     options: { commitWindowMs: 0, commitMaxBatch: 64, maxContentBytes: 16384 },
     clock, log, metrics,
   });
-  const { app: appRow, api_key } = await core.apps.create('acme', 'Acme', opts.settings);
+  const { app: appRow, api_key } = await core.apps.create('acme', 'Acme', { allow_registration: true, ...opts.settings });
   let ready = true;
   const app = await buildApi({
     core, verifier, metrics, log,
@@ -136,7 +138,7 @@ export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<
       await core.committer.flush();
       await link.close();
       await transport.dispatchSide.close();
-      await store.close();
+      await closeBackends(backends);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -50,6 +50,27 @@ describe('messaging over HTTP', () => {
     assert.equal(self.body.error.code, 'invalid_field');
   });
 
+  it('a refused send leaves no trace: no conversation in either user\'s list', async () => {
+    Object.assign(t, await h.users('dave', 'erin'));
+    const mention = await send('dave', 'erin', 'hi @carol', { mentions: ['carol'] });
+    assert.deepEqual([mention.status, mention.body.error.code], [400, 'invalid_field']);
+    const reply = await send('dave', 'erin', 'as I said', { reply_to: 7 });
+    assert.deepEqual([reply.status, reply.body.error.code], [404, 'not_found']);
+    for (const u of ['dave', 'erin']) {
+      const list = (await h.as(t[u]!, 'GET', '/v1/conversations?include_hidden=true')).body;
+      assert.deepEqual(list.conversations.map((c: any) => c.conv_id), [], `${u}'s list`);
+    }
+    const history = await h.as(t.erin!, 'GET', '/v1/conversations/s:dave:erin/messages');
+    assert.equal(history.body.error.code, 'not_member');
+    // the first accepted send creates the conversation for both (and the refused ones took no seq)
+    const ok = await send('dave', 'erin', 'hello erin', { mentions: ['erin'] });
+    assert.deepEqual([ok.status, ok.body.seq], [200, 1]);
+    const erinList = (await h.as(t.erin!, 'GET', '/v1/conversations')).body;
+    assert.deepEqual(erinList.conversations.map((c: any) => [c.conv_id, c.unread]), [['s:dave:erin', 1]]);
+    const seen = (await h.as(t.erin!, 'GET', '/v1/conversations/s:dave:erin/messages')).body;
+    assert.deepEqual(seen.messages.map((m: any) => m.content.text), ['hello erin']);
+  });
+
   it('pages history both ways', async () => {
     const newest = (await h.as(t.bob!, 'GET', '/v1/conversations/s:alice:bob/messages?limit=2')).body;
     assert.deepEqual(newest.messages.map((m: any) => m.seq), [3, 2]);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import {
-  StoreError,
-  type AppRow, type GroupRow, type MemberRow, type Store, type StoreErrorKind, type StoredMessage, type UserRow,
-} from '../../src/store/store.js';
+import type { GroupRow, Store } from '../../src/store/store.js';
+import { appRow, clean, memberRow, msg, rejectsKind, seqs, T0, text, userRow } from './store-fixtures.js';
+import { runStoreAtomicContract } from './store-contract-atomic.js';
+import { runStoreInstancesContract } from './store-contract-instances.js';
 
 /**
  * The Store contract (DESIGN §2: every implementation of a seam passes the same
@@ -12,61 +12,46 @@ import {
  * works in its own random app ids, so the suite can share one database with
  * other runs (a shared MySQL) and tests never see each other's rows.
  */
-export function runStoreContract(
-  name: string,
-  makeStore: () => Promise<{ store: Store; cleanup: () => Promise<void> }>,
-): void {
+export interface StoreFactory {
+  /** a fresh store (its own database, or a shared one: every test uses its own random app ids) */
+  store: Store;
+  /** another handle on the SAME database as `store` (another process's view of it); the suite closes it */
+  openAnother: () => Promise<Store>;
+  /** after every handle the suite opened is closed: drop what the factory made */
+  cleanup: () => Promise<void>;
+}
+
+export function runStoreContract(name: string, makeStore: () => Promise<StoreFactory>): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
+    let other: Store;
     let cleanup: () => Promise<void> = async () => {};
     const runId = `t${randomBytes(5).toString('hex')}`;
     let counter = 0;
     const newApp = () => `${runId}_${++counter}`;
 
     before(async () => {
-      ({ store, cleanup } = await makeStore());
+      const made = await makeStore();
+      ({ store, cleanup } = made);
       await store.migrate();
       await store.migrate(); // idempotent
+      other = await made.openAnother();
+      await other.migrate(); // a second process starting on a migrated database
     });
-    after(() => cleanup());
+    after(async () => {
+      await other?.close();
+      await cleanup();
+    });
 
-    const T0 = 1_700_000_000_000;
-    // Drops absent (undefined) keys so either representation of "absent" compares equal.
-    const clean = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-    const rejectsKind = (p: Promise<unknown>, kind: StoreErrorKind) =>
-      assert.rejects(p, (err: unknown) => {
-        assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);
-        assert.equal(err.kind, kind);
-        return true;
-      });
+    const ctx = { store: () => store, other: () => other, newApp };
+    runStoreAtomicContract(ctx);
+    runStoreInstancesContract(ctx);
 
-    const appRow = (app_id: string, over: Partial<AppRow> = {}): AppRow => ({
-      app_id, name: `App ${app_id}`, api_key_hash: `hash-${app_id}`, webhook_secret: `secret-${app_id}`, created_at: T0,
-      settings: {
-        allow_registration: true, require_friendship: false, read_receipts: true, recall_window_sec: 120,
-        max_group_members: 500, login_policy: 'one_per_platform',
-      },
-      ...over,
-    });
-    const userRow = (app_id: string, user_id: string, over: Partial<UserRow> = {}): UserRow => ({
-      app_id, user_id, name: user_id, tokens_valid_after: 0, created_at: T0, ...over,
-    });
-    const memberRow = (app_id: string, conv_id: string, user_id: string, over: Partial<MemberRow> = {}): MemberRow => ({
-      app_id, conv_id, user_id, role: 'member', join_seq: 0, read_seq: 0, muted_until: 0,
-      muted: false, pinned: false, hidden: false, joined_at: T0, ...over,
-    });
-    const msg = (app_id: string, conv_id: string, seq: number, sender: string, over: Partial<StoredMessage> = {}): StoredMessage => ({
-      app_id, conv_id, seq, msg_id: `mid-${conv_id}-${seq}`, sender, cmid: `cmid-${conv_id}-${seq}`, type: 'text',
-      content: { text: `message ${seq}` }, status: 'normal', created_at: T0 + seq * 1000, ...over,
-    });
-    const text = (app_id: string, conv_id: string, seq: number, sender: string, body: string, over: Partial<StoredMessage> = {}) =>
-      msg(app_id, conv_id, seq, sender, { content: { text: body }, ...over });
     /** A conversation with members (joined at seq 0 unless given). */
     const conv = async (app: string, convId: string, users: string[], joinSeq: Record<string, number> = {}) => {
       await store.ensureConversation(app, convId, convId.startsWith('s:') ? 'single' : 'group', T0);
       await store.addMembers(users.map((u) => memberRow(app, convId, u, { join_seq: joinSeq[u] ?? 0 })));
     };
-    const seqs = (rows: StoredMessage[]) => rows.map((m) => m.seq);
 
     describe('apps', () => {
       it('creates, reads by id and key hash, lists, and updates settings', async () => {
@@ -198,10 +183,10 @@ export function runStoreContract(
       it('creates, reads, patches; duplicate and missing groups', async () => {
         const [a, b] = [newApp(), newApp()];
         const g: GroupRow = { app_id: a, group_id: 'g1', name: 'Team', notice: '', owner: 'u1', muted_all: false, dismissed: false, max_members: 200, created_at: T0 };
-        await store.createGroup(g);
+        await store.createGroup(g, 'g:g1', [memberRow(a, 'g:g1', 'u1', { role: 'owner' })]);
         assert.deepEqual(clean(await store.getGroup(a, 'g1')), clean(g));
         assert.equal(await store.getGroup(b, 'g1'), null);
-        await rejectsKind(store.createGroup({ ...g, name: 'again' }), 'duplicate');
+        await rejectsKind(store.createGroup({ ...g, name: 'again' }, 'g:g1', []), 'duplicate');
         await store.updateGroup(a, 'g1', { name: 'Renamed', avatar: 'g.png', notice: 'hi', owner: 'u2', muted_all: true });
         assert.deepEqual(clean(await store.getGroup(a, 'g1')), clean({ ...g, name: 'Renamed', avatar: 'g.png', notice: 'hi', owner: 'u2', muted_all: true }));
         await store.updateGroup(a, 'g1', { dismissed: true });
@@ -350,12 +335,12 @@ export function runStoreContract(
         const app = newApp();
         await conv(app, 'g:c', ['u1', 'u2']);
         const original = msg(app, 'g:c', 1, 'u1', { cmid: 'x' });
-        assert.deepEqual(await store.commitMessages([original]), { duplicates: [] });
+        assert.deepEqual(await store.commitMessages([original]), { duplicates: [], conflicts: [] });
         // the resend has a higher seq than everything else, so it would have moved last_seq and the preview
         const resend = msg(app, 'g:c', 4, 'u1', { cmid: 'x', msg_id: 'mid-resend', content: { text: 'resent' }, created_at: T0 + 99_000 });
         const batch = [msg(app, 'g:other', 1, 'u2'), msg(app, 'g:c', 2, 'u2'), resend];
         const result = await store.commitMessages(batch);
-        assert.deepEqual(clean(result), clean({ duplicates: [original] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [] }));
         assert.deepEqual(clean(await store.getMessage(app, 'g:c', 2)), clean(batch[1]));
         assert.deepEqual(clean(await store.getMessage(app, 'g:other', 1)), clean(batch[0]));
         assert.equal((await store.getConversation(app, 'g:other'))?.last_seq, 1);
@@ -377,7 +362,7 @@ export function runStoreContract(
         const original = text(app, 'g:c', 1, 'u1', 'searchable original', { cmid: 'x' });
         await store.commitMessages([original]);
         const result = await store.commitMessages([text(app, 'g:c', 2, 'u1', 'searchable resend', { cmid: 'x' })]);
-        assert.deepEqual(clean(result), clean({ duplicates: [original] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [] }));
         assert.equal(await store.maxSeq(app, 'g:c'), 1);
         assert.equal((await store.getConversation(app, 'g:c'))?.last_seq, 1);
         assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1);
@@ -395,7 +380,7 @@ export function runStoreContract(
         const first = msg(app, 'g:c', 1, 'u1', { cmid: 'same' });
         const batch = [first, msg(app, 'g:c', 2, 'u2'), msg(app, 'g:c', 3, 'u1', { cmid: 'same' }), msg(app, 'g:c', 4, 'u1', { cmid: 'same' })];
         const result = await store.commitMessages(batch);
-        assert.deepEqual(clean(result), clean({ duplicates: [first, first] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [first, first], conflicts: [] }));
         assert.deepEqual(clean(await store.getMessage(app, 'g:c', 1)), clean(first));
         assert.equal(await store.getMessage(app, 'g:c', 3), null);
         assert.equal(await store.getMessage(app, 'g:c', 4), null);
@@ -404,19 +389,43 @@ export function runStoreContract(
         assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1);
       });
 
-      it('a reused seq rejects the whole batch (conflict) and stores nothing', async () => {
+      it('a reused seq is reported per message; the rest of the batch is stored', async () => {
+        const app = newApp();
+        await conv(app, 'g:c', ['u1', 'u2']);
+        await store.commitMessages([msg(app, 'g:c', 1, 'u1')]);
+        const taken = msg(app, 'g:c', 1, 'u1', { cmid: 'fresh' });
+        const twice = msg(app, 'g:c', 3, 'u2', { cmid: 'other' });
+        // a duplicate cmid wins over its taken seq: reported as a duplicate, not as a conflict
+        const resend = msg(app, 'g:c', 2, 'u1', { cmid: 'cmid-g:c-1' });
+        const result = await store.commitMessages([msg(app, 'g:c', 2, 'u2', { cmid: 'ok2' }), taken, msg(app, 'g:c', 3, 'u1', { cmid: 'ok3' }), twice, resend]);
+        assert.equal(result.conflicts.length, 2);
+        assert.equal(result.conflicts[0], taken, 'the very object given');
+        assert.equal(result.conflicts[1], twice);
+        assert.deepEqual(result.duplicates.map((m) => m.seq), [1]);
+        assert.deepEqual(seqs(await store.history({ app_id: app, conv_id: 'g:c', user_id: 'u1', limit: 10 })), [3, 2, 1]);
+        assert.equal((await store.getMessage(app, 'g:c', 1))?.cmid, 'cmid-g:c-1');
+        assert.equal((await store.getMessage(app, 'g:c', 3))?.cmid, 'ok3');
+        assert.equal(await store.findByCmid(app, 'u1', 'fresh'), null);
+        assert.equal(await store.findByCmid(app, 'u2', 'other'), null);
+        assert.equal((await store.getConversation(app, 'g:c'))?.last_message?.cmid, 'ok3');
+        // a conflicting message moves nothing: u2's read_seq is that of what u2 stored (2), not the refused 3
+        assert.equal((await store.getMember(app, 'g:c', 'u2'))?.read_seq, 2);
+        // re-sequenced, the refused messages are stored
+        const again = await store.commitMessages([{ ...taken, seq: 4 }, { ...twice, seq: 5 }]);
+        assert.deepEqual(again, { duplicates: [], conflicts: [] });
+        assert.equal(await store.maxSeq(app, 'g:c'), 5);
+        assert.equal((await store.getMember(app, 'g:c', 'u2'))?.read_seq, 5);
+      });
+
+      it('a batch of only conflicts stores and moves nothing', async () => {
         const app = newApp();
         await conv(app, 'g:c', ['u1']);
-        await store.commitMessages([msg(app, 'g:c', 1, 'u1')]);
-        await rejectsKind(store.commitMessages([msg(app, 'g:c', 2, 'u1'), msg(app, 'g:c', 1, 'u1', { cmid: 'fresh' })]), 'conflict');
-        assert.equal(await store.maxSeq(app, 'g:c'), 1);
-        assert.equal(await store.findByCmid(app, 'u1', 'fresh'), null);
-        // also with a duplicate in the batch: nothing is stored, nothing is reported
-        await rejectsKind(store.commitMessages([msg(app, 'g:c', 3, 'u1', { cmid: 'new' }), msg(app, 'g:c', 5, 'u1', { cmid: 'cmid-g:c-1' }), msg(app, 'g:c', 3, 'u1', { cmid: 'other' })]), 'conflict');
-        assert.equal(await store.maxSeq(app, 'g:c'), 1);
-        assert.equal(await store.findByCmid(app, 'u1', 'new'), null);
-        assert.equal((await store.getConversation(app, 'g:c'))?.last_seq, 1);
-        assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1);
+        await store.commitMessages([text(app, 'g:c', 1, 'u1', 'kept')]);
+        const refused = text(app, 'g:c', 1, 'u1', 'searchable refused', { cmid: 'late' });
+        assert.deepEqual(await store.commitMessages([refused]), { duplicates: [], conflicts: [refused] });
+        assert.equal((await store.getMessage(app, 'g:c', 1))?.cmid, 'cmid-g:c-1');
+        assert.equal((await store.getConversation(app, 'g:c'))?.last_message?.cmid, 'cmid-g:c-1');
+        assert.equal((await store.search({ app_id: app, user_id: 'u1', text: 'refused', limit: 10 })).length, 0);
       });
 
       it('cmid is unique per (app, sender) only', async () => {
@@ -478,7 +487,7 @@ export function runStoreContract(
         await store.hideMessageFor(app, 'g:c', 5, 'late'); // idempotent
         assert.deepEqual(await h('late'), [6, 4]);
         assert.deepEqual(await h('u1'), [6, 5, 4, 3, 2, 1]);
-        await store.setMessageStatus(app, 'g:c', 2, 'recalled', T0 + 10);
+        await store.recallMessage(app, 'g:c', 2, { at: T0 + 10 });
         const rows = await store.history({ app_id: app, conv_id: 'g:c', user_id: 'u1', after: 1, limit: 1 });
         assert.equal(rows[0]?.seq, 2);
         assert.equal(rows[0]?.status, 'recalled');
@@ -486,17 +495,17 @@ export function runStoreContract(
         await rejectsKind(store.hideMessageFor(app, 'g:c', 99, 'u1'), 'not_found');
       });
 
-      it('setMessageStatus marks the message and the conversation preview; a missing message is not_found', async () => {
+      it('recallMessage marks the message and, when it is the last one, the conversation preview', async () => {
         const app = newApp();
         await conv(app, 'g:c', ['u1']);
         await store.commitMessages([msg(app, 'g:c', 1, 'u1'), msg(app, 'g:c', 2, 'u1')]);
-        await store.setMessageStatus(app, 'g:c', 1, 'recalled', T0 + 10);
+        assert.equal((await store.recallMessage(app, 'g:c', 1, { at: T0 + 10 })).ok, true);
         assert.equal((await store.getMessage(app, 'g:c', 1))?.status, 'recalled');
         assert.equal((await store.getConversation(app, 'g:c'))?.last_message?.status, 'normal');
-        await store.setMessageStatus(app, 'g:c', 2, 'recalled', T0 + 11);
+        assert.equal((await store.recallMessage(app, 'g:c', 2, { at: T0 + 11 })).ok, true);
         assert.equal((await store.getConversation(app, 'g:c'))?.last_message?.status, 'recalled');
         assert.equal((await store.listMemberConversations(app, 'u1'))[0]?.last_message?.status, 'recalled');
-        await rejectsKind(store.setMessageStatus(app, 'g:c', 3, 'recalled', T0), 'not_found');
+        assert.deepEqual(await store.recallMessage(app, 'g:c', 3, { at: T0 }), { ok: false, reason: 'not_found' });
       });
     });
 
@@ -569,7 +578,7 @@ export function runStoreContract(
           assert.equal((await store.search({ app_id: app, user_id: 'u2', text: q, limit: 10 })).length, 4, q);
         }
         await store.hideMessageFor(app, 'g:c', 3, 'u1');
-        await store.setMessageStatus(app, 'g:c', 1, 'recalled', T0);
+        await store.recallMessage(app, 'g:c', 1, { at: T0 });
         for (const q of ['meeting', '北京']) {
           assert.deepEqual(await find(app, 'u1', q), [2], q);
           assert.deepEqual(await find(app, 'late', q), [3], q);
@@ -633,8 +642,8 @@ export function runStoreContract(
           await store.createUser(userRow(app, 'u2'));
           await store.addFriend(app, 'u1', 'u2', T0);
           await store.block(app, 'u2', 'u1', T0);
-          await store.createGroup({ app_id: app, group_id: 'g', name: app, notice: '', owner: 'u1', muted_all: false, dismissed: false, max_members: 10, created_at: T0 });
-          await conv(app, 'g:g', ['u1', 'u2']);
+          await store.createGroup({ app_id: app, group_id: 'g', name: app, notice: '', owner: 'u1', muted_all: false, dismissed: false, max_members: 10, created_at: T0 },
+            'g:g', [memberRow(app, 'g:g', 'u1'), memberRow(app, 'g:g', 'u2')]);
         }
         await store.commitMessages([text(a, 'g:g', 1, 'u1', 'only in app a', { cmid: 'c1' }), text(a, 'g:g', 2, 'u1', 'second a', { cmid: 'c2' })]);
         await store.commitMessages([text(b, 'g:g', 1, 'u1', 'only in app b', { cmid: 'c1' })]);
@@ -642,7 +651,7 @@ export function runStoreContract(
         await store.markRead(a, 'g:g', 'u2', 2);
         await store.updateMember(a, 'g:g', 'u2', { pinned: true });
         await store.hideMessageFor(a, 'g:g', 1, 'u2');
-        await store.setMessageStatus(a, 'g:g', 1, 'recalled', T0);
+        await store.recallMessage(a, 'g:g', 1, { at: T0 });
         await store.updateUser(a, 'u2', { name: 'renamed' });
         await store.updateGroup(a, 'g', { muted_all: true });
         await store.removeFriend(a, 'u1', 'u2');

@@ -125,11 +125,13 @@ export function runTransportContract(name: string, factory: TransportFactory): v
       const gotB: Downstream[] = [];
       a.onDown((m) => gotA.push(m));
       b.onDown((m) => gotB.push(m));
+      a.up({ kind: 'open', session: session('A', 'a1') });
+      a.up({ kind: 'open', session: session('A', 'a2') });
       a.up({ kind: 'close', session: session('A', 'a1') });
       a.up({ kind: 'close', session: session('A', 'a2') });
       await a.close();
-      await waitUntil(() => up.length === 2, 'close messages sent before link close');
-      assert.deepEqual(up.map((m) => [m.kind, m.session.conn_id]), [['close', 'a1'], ['close', 'a2']]);
+      await waitUntil(() => up.length === 4, 'messages sent before link close');
+      assert.deepEqual(up.map((m) => [m.kind, m.session.conn_id]), [['open', 'a1'], ['open', 'a2'], ['close', 'a1'], ['close', 'a2']]);
       // After closing: sending is a no-op, downstream to it is dropped, other links are unaffected.
       a.up({ kind: 'close', session: session('A', 'a3') });
       t.dispatch.down({ kind: 'send', link_id: 'A', conn_id: 'a1', payload: '{}' });
@@ -137,7 +139,7 @@ export function runTransportContract(name: string, factory: TransportFactory): v
       await waitUntil(() => gotB.length === 1, 'the other link still served');
       await settle();
       assert.equal(gotA.length, 0);
-      assert.equal(up.length, 2);
+      assert.equal(up.length, 4);
       await a.close(); // idempotent
     });
 

@@ -30,4 +30,24 @@ describe('notification push from a business line', () => {
     await assert.rejects(p.admin('POST', '/v1/admin/notifications', { user_ids: ['ghost'], text: 'x' }), /404/);
     nia.close();
   });
+
+  it('notifies 300 users in one request: each gets their own conversation, the next notice continues its seq', async (t) => {
+    const ids = Array.from({ length: 300 }, (_, i) => `bulk${i}`);
+    for (const id of ids) await p.admin('POST', '/v1/admin/users', { user_id: id, name: id });
+    const started = performance.now();
+    const first = await p.admin('POST', '/v1/admin/notifications', { user_ids: ids, text: 'maintenance tonight' });
+    t.diagnostic(`300 users, first notice (conversations created): ${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(first.delivered.map((d: any) => [d.user_id, d.conv_id, d.seq]), ids.map((id) => [id, `n:${id}`, 1]));
+    const again = performance.now();
+    const second = await p.admin('POST', '/v1/admin/notifications', { user_ids: [...ids].reverse(), text: 'maintenance done' });
+    t.diagnostic(`300 users, second notice: ${Math.round(performance.now() - again)} ms`);
+    assert.deepEqual(second.delivered.map((d: any) => [d.user_id, d.seq]), [...ids].reverse().map((id) => [id, 2]));
+    const token = (await p.admin('POST', '/v1/admin/users/bulk299/tokens', {})).token;
+    const c = await RawClient.authed(p.wsUrl, token);
+    const list: any = await c.request({ op: 'convs', id: 1 });
+    assert.deepEqual(list.data.conversations.map((x: any) => [x.conv_id, x.unread]), [['n:bulk299', 2]]);
+    const h: any = await c.request({ op: 'history', id: 2, conv_id: 'n:bulk299' });
+    assert.deepEqual(h.data.messages.map((m: any) => m.content.text), ['maintenance done', 'maintenance tonight']);
+    c.close();
+  });
 });

@@ -2,8 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { testBackendEnv } from './backends.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+
+/** The test run's backends as PARLEY_<OPTION> (the CLI refuses unknown PARLEY_* names, so PARLEY_TEST_* stay behind). */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARLEY_TEST_')));
+  return { ...env, ...testBackendEnv() };
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,6 +41,7 @@ export async function startChildServer(dataDir: string, extraArgs: string[] = []
   const proc = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', CLI, 'start',
     '--data-dir', dataDir, '--http-port', String(http), '--tcp-port', String(tcp), '--log-level', 'warn', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv(),
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));

@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOptions } from '../../src/config/load-options.js';
 import { startPlatform, type RunningPlatform } from '../../src/platform.js';
 import type { Options } from '../../src/config/options.js';
+import { testOptions } from './backends.js';
 
 export interface TestPlatform extends RunningPlatform {
   apiKey: string;
@@ -17,10 +17,10 @@ export interface TestPlatform extends RunningPlatform {
   users(...ids: string[]): Promise<Record<string, string>>;
 }
 
-/** A whole platform in this process, on a fresh data dir and free ports. */
+/** A whole platform in this process, on a fresh data dir and free ports, on the test run's backends (helpers/backends.ts). */
 export async function startTestPlatform(overrides: Partial<Options> = {}, dataDir?: string): Promise<TestPlatform> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const options = { ...loadOptions({ argv: [], env: {} }), data_dir: dir, http_port: 0, tcp_port: 0, log_level: 'warn' as const, api_rate_per_sec: 100000, ...overrides };
+  const options = testOptions({ data_dir: dir, http_port: 0, tcp_port: 0, log_level: 'warn', api_rate_per_sec: 100000, ...overrides });
   const p = await startPlatform(options, { quiet: true });
   // A reused data dir (restart tests) keeps the credentials written on its first start.
   const creds = p.defaultApp ?? JSON.parse(readFileSync(join(dir, 'default-app.json'), 'utf8'));

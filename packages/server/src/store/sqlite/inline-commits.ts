@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { StoredMessage } from '../store.js';
+import type { CommitResult, StoredMessage } from '../store.js';
 import { MessageWriter } from './message-writer.js';
 import { SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
 import { guard } from './sqlite-errors.js';
@@ -8,10 +8,10 @@ import { guard } from './sqlite-errors.js';
  * Where SqliteStore's group commits and the full-text indexing after them
  * run: on its own connection (InlineCommits, below) or on a worker thread
  * (WorkerCommitter). Either way `commit` resolves once the batch is durable,
- * with the original rows of the messages skipped as duplicates.
+ * with MessageWriter's result (duplicates with their originals, seq conflicts).
  */
 export interface MessageCommits {
-  commit(batch: StoredMessage[]): Promise<StoredMessage[]>;
+  commit(batch: StoredMessage[]): Promise<CommitResult>;
   /** index every message committed so far */
   flushIndex(): Promise<void>;
   /** index what is left and stop; what cannot be indexed now is caught up on the next start */
@@ -28,11 +28,10 @@ export class InlineCommits implements MessageCommits {
     this.indexer = new SearchIndexer(db, indexer);
   }
 
-  async commit(batch: StoredMessage[]): Promise<StoredMessage[]> {
-    // MessageWriter dedups by cmid and translates its own errors.
-    const duplicates = this.writer.commit(batch);
+  async commit(batch: StoredMessage[]): Promise<CommitResult> {
+    const result = this.writer.commit(batch);
     this.indexer.committed();
-    return duplicates;
+    return result;
   }
 
   async flushIndex(): Promise<void> {

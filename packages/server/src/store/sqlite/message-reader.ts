@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { MessageStatus } from '@parley/protocol';
-import { StoreError, type HistoryQuery, type StoredMessage } from '../store.js';
+import { StoreError, type HistoryQuery, type RecallResult, type StoredMessage } from '../store.js';
 import { MESSAGE_COLUMNS, messageFromSql, type MessageSql } from './rows.js';
 
 /** The reader's delete-for-me rows hide a message from them only. */
@@ -21,7 +20,7 @@ export class MessageReader {
   private readonly setStatus: Database.Statement;
   private readonly setPreviewStatus: Database.Statement;
   private readonly insertHidden: Database.Statement;
-  private readonly setStatusTx: Database.Transaction<(appId: string, convId: string, seq: number, status: MessageStatus, at: number) => void>;
+  private readonly recallTx: Database.Transaction<(appId: string, convId: string, seq: number, at: number, createdSince: number | undefined) => RecallResult>;
 
   constructor(db: Database.Database) {
     this.getStmt = db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.conv_id = ? AND m.seq = ?`);
@@ -38,11 +37,16 @@ export class MessageReader {
       WHERE app_id = ? AND conv_id = ? AND last_message IS NOT NULL AND json_extract(last_message, '$.seq') = ?`);
     this.insertHidden = db.prepare(`INSERT INTO message_hidden (app_id, conv_id, user_id, seq, hidden_at)
       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
-    this.setStatusTx = db.transaction((appId: string, convId: string, seq: number, status: MessageStatus, at: number) => {
-      if (this.setStatus.run(status, at, appId, convId, seq).changes === 0) {
-        throw new StoreError('not_found', `message ${convId}#${seq} not found`);
-      }
-      this.setPreviewStatus.run(status, appId, convId, seq);
+    // Checks and update under the write lock: two recalls of one message cannot both pass.
+    this.recallTx = db.transaction((appId: string, convId: string, seq: number, at: number, createdSince: number | undefined): RecallResult => {
+      const message = this.get(appId, convId, seq);
+      if (!message) return { ok: false, reason: 'not_found' };
+      if (message.type === 'notice') return { ok: false, reason: 'notice', message };
+      if (message.status === 'recalled') return { ok: false, reason: 'already_recalled', message };
+      if (createdSince !== undefined && message.created_at < createdSince) return { ok: false, reason: 'expired', message };
+      this.setStatus.run('recalled', at, appId, convId, seq);
+      this.setPreviewStatus.run('recalled', appId, convId, seq);
+      return { ok: true, message };
     });
   }
 
@@ -70,8 +74,8 @@ export class MessageReader {
     return (rows as MessageSql[]).map(messageFromSql);
   }
 
-  setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): void {
-    this.setStatusTx.immediate(appId, convId, seq, status, at);
+  recall(appId: string, convId: string, seq: number, at: number, createdSince?: number): RecallResult {
+    return this.recallTx.immediate(appId, convId, seq, at, createdSince);
   }
 
   hideFor(appId: string, convId: string, seq: number, userId: string, at: number): void {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { parseConvId } from '@parley/protocol';
-import { StoreError, type StoredMessage } from '../store.js';
-import { isUniqueViolation, toStoreError } from './sqlite-errors.js';
+import type { CommitResult, StoredMessage } from '../store.js';
+import { toStoreError } from './sqlite-errors.js';
 import { MESSAGE_COLUMNS, messageFromSql, messageToSql, previewJson, type MessageSql } from './rows.js';
 import { foldForSearch } from './search-fold.js';
 import { searchableText } from './search-text.js';
@@ -17,11 +17,12 @@ import { searchableText } from './search-text.js';
  * backwards: an older batch committed late does not rewind the list), and
  * advances each sender's own read_seq to what they sent.
  *
- * Dedup by (app, sender, cmid) happens here, at no extra read for a new cmid:
- * the insert does nothing on that unique key, and only for a message it
- * skipped (`changes` 0) is the original row read, in the same transaction (so
- * an original earlier in the same batch is seen). A skipped message moves no
- * last_seq, preview or read_seq. A reused seq still fails the batch.
+ * Dedup and seq conflicts cost no extra read for a new message: the insert
+ * does nothing on any unique key (cmid or seq), and only for a message it
+ * skipped (`changes` 0) is the row with its cmid looked up, in the same
+ * transaction (so an original earlier in the same batch is seen): found, the
+ * message is a duplicate of it; not found, its seq was taken (a conflict).
+ * A skipped message moves no last_seq, preview or read_seq.
  */
 export class MessageWriter {
   private readonly insertMessage: Database.Statement;
@@ -29,13 +30,13 @@ export class MessageWriter {
   private readonly upsertConversation: Database.Statement;
   private readonly advanceSenderRead: Database.Statement;
   private readonly byCmid: Database.Statement;
-  private readonly commitTx: Database.Transaction<(batch: readonly StoredMessage[]) => StoredMessage[]>;
+  private readonly commitTx: Database.Transaction<(batch: readonly StoredMessage[]) => CommitResult>;
 
   constructor(db: Database.Database) {
     this.insertMessage = db.prepare(`INSERT INTO messages
         (app_id, conv_id, seq, msg_id, sender, cmid, type, content, mentions, reply_to, status, created_at, edited_at, fts_id, search_text)
       VALUES (@app_id, @conv_id, @seq, @msg_id, @sender, @cmid, @type, @content, @mentions, @reply_to, @status, @created_at, @edited_at, @fts_id, @search_text)
-      ON CONFLICT (app_id, sender, cmid) DO NOTHING`);
+      ON CONFLICT DO NOTHING`);
     this.maxFtsId = db.prepare('SELECT coalesce(max(fts_id), 0) FROM messages WHERE fts_id IS NOT NULL').pluck();
     // The conversation row is created if a caller committed before ensureConversation
     // (e.g. a notification timeline): an acked message must always be reachable
@@ -52,27 +53,30 @@ export class MessageWriter {
     this.commitTx = db.transaction((batch: readonly StoredMessage[]) => this.write(batch));
   }
 
-  /** Commits the batch; returns the original rows of the messages skipped as duplicates, in batch order. */
-  commit(batch: readonly StoredMessage[]): StoredMessage[] {
-    if (batch.length === 0) return [];
+  /** Commits the batch; reports the messages skipped as duplicates (their originals) and as seq conflicts, in batch order. */
+  commit(batch: readonly StoredMessage[]): CommitResult {
+    if (batch.length === 0) return { duplicates: [], conflicts: [] };
     try {
       return this.commitTx.immediate(batch);
     } catch (err) {
-      throw this.translate(err);
+      throw toStoreError(err, 'commit messages');
     }
   }
 
-  private write(batch: readonly StoredMessage[]): StoredMessage[] {
+  private write(batch: readonly StoredMessage[]): CommitResult {
     let ftsId = this.maxFtsId.get() as number;
     const duplicates: StoredMessage[] = [];
+    const conflicts: StoredMessage[] = [];
     const heads = new Map<string, StoredMessage>();
     const senders = new Map<string, { app_id: string; conv_id: string; user_id: string; seq: number }>();
     for (const m of batch) {
       const text = searchableText(m.type, m.content);
       const id = text === null ? null : ftsId + 1;
       if (this.insertMessage.run({ ...messageToSql(m, id), search_text: text === null ? null : foldForSearch(text) }).changes === 0) {
-        // (app, sender, cmid) is taken: report the original, store and move nothing.
-        duplicates.push(messageFromSql(this.byCmid.get(m.app_id, m.sender, m.cmid) as MessageSql));
+        // Skipped: a taken cmid reports its original; otherwise the seq was taken. Either way nothing moves.
+        const original = this.byCmid.get(m.app_id, m.sender, m.cmid) as MessageSql | undefined;
+        if (original) duplicates.push(messageFromSql(original));
+        else conflicts.push(m);
         continue;
       }
       if (id !== null) ftsId = id;
@@ -93,15 +97,6 @@ export class MessageWriter {
     }
     // A sender who is not a member (a system notice) has no row to advance.
     for (const s of senders.values()) this.advanceSenderRead.run(s);
-    return duplicates;
-  }
-
-  /**
-   * A resent cmid never gets here (the insert skips it), so a unique violation
-   * is a reused seq (`conflict`: two allocators handed out the same number).
-   */
-  private translate(err: unknown): unknown {
-    if (!isUniqueViolation(err)) return toStoreError(err, 'commit messages');
-    return new StoreError('conflict', 'a seq of the batch is already used in its conversation; nothing of the batch was stored', err);
+    return { duplicates, conflicts };
   }
 }

@@ -29,6 +29,8 @@ import { searchableTextOfJson } from './search-text.js';
  * - `messages.search_text` (v2) is the searchable text folded as the trigram
  *   tokenizer folds it, NULL exactly when fts_id is: the scope scan of small
  *   searches matches it with instr() instead of parsing content per row.
+ * - `seq_marks` (v3) holds the highest seq ever reserved per conversation
+ *   (Store.reserveSeqBlock), so an allocator that lost its state never reuses a seq.
  */
 export interface Migration {
   version: number;
@@ -183,6 +185,18 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'messages.search_text for the scope scan',
     sql: 'ALTER TABLE messages ADD COLUMN search_text TEXT;',
     data: backfillSearchText,
+  },
+  {
+    version: 3,
+    name: 'seq_marks: the durable per-conversation seq high-water mark',
+    // One row per conversation that ever reserved a seq block; never read by
+    // clients (their "max seq" is conversations.last_seq, the last committed).
+    sql: `CREATE TABLE seq_marks (
+        app_id  TEXT NOT NULL,
+        conv_id TEXT NOT NULL,
+        mark    INTEGER NOT NULL,
+        PRIMARY KEY (app_id, conv_id)
+      ) STRICT, WITHOUT ROWID;`,
   },
 ];
 

@@ -23,8 +23,9 @@ export const DEFAULT_SEARCH_INDEXER: SearchIndexerOptions = { delayMs: 20, batch
  * Guarantees:
  * - Crash-safe without a mark of its own: the mark is the highest rowid in
  *   the index (`message_fts_docsize`, written in the same transaction as the
- *   index rows), and rows are indexed in `fts_id` order, so after a crash or
- *   a restart `catchUp()` continues exactly above what is indexed.
+ *   index rows, and read inside it), and rows are indexed in `fts_id` order,
+ *   so after a crash or a restart `catchUp()` continues exactly above what is
+ *   indexed, and two stores on one file never index a row twice.
  * - Search stays exact: `mark()` tells the searcher where the index ends, and
  *   it scans the committed rows above the mark (a few thousand at most) with
  *   the same folded match, so a message is found as soon as it is committed.
@@ -40,7 +41,7 @@ export class SearchIndexer {
   private readonly next: Database.Statement;
   private readonly insertFts: Database.Statement;
   private readonly markStmt: Database.Statement;
-  private readonly indexTx: Database.Transaction<(rows: [number, string][]) => void>;
+  private readonly indexTx: Database.Transaction<(batch: number) => number>;
   private indexed = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private closed = false;
@@ -51,13 +52,18 @@ export class SearchIndexer {
       WHERE fts_id > ? AND fts_id IS NOT NULL ORDER BY fts_id LIMIT ?`).raw();
     this.insertFts = db.prepare('INSERT INTO message_fts (rowid, body) VALUES (?, ?)');
     this.markStmt = db.prepare('SELECT coalesce(max(id), 0) FROM message_fts_docsize').pluck();
-    this.indexTx = db.transaction((rows: [number, string][]) => {
+    // The mark is read inside the write transaction: another connection (a second store
+    // on the same file, or a worker) may have indexed since, and no row is indexed twice.
+    this.indexTx = db.transaction((batch: number) => {
+      const rows = this.next.all(this.markStmt.get(), batch) as [number, string | null][];
       for (const [id, text] of rows) this.insertFts.run(id, text ?? '');
+      this.indexed = rows.length ? rows[rows.length - 1][0] : (this.markStmt.get() as number);
+      return rows.length;
     });
     this.indexed = this.markStmt.get() as number;
   }
 
-  /** The highest fts_id in the index: every searchable message at or below it is indexed, none above. */
+  /** The highest fts_id in the index when this indexer last looked: every searchable message at or below it is indexed. */
   mark(): number {
     return this.indexed;
   }
@@ -109,15 +115,17 @@ export class SearchIndexer {
 
   /** One index transaction of up to `batch` rows above the mark; returns how many. */
   private step(): number {
-    const rows = this.next.all(this.indexed, this.opts.batch) as [number, string][];
-    if (rows.length === 0) return 0;
+    // Nothing new since this indexer's last look (and no other indexer's rows to catch): skip the write lock.
+    if (this.pendingAbove(this.indexed) === 0) return 0;
     this.db.pragma('synchronous = NORMAL');
     try {
-      this.indexTx.immediate(rows);
+      return this.indexTx.immediate(this.opts.batch);
     } finally {
       this.db.pragma('synchronous = FULL');
     }
-    this.indexed = rows[rows.length - 1][0];
-    return rows.length;
+  }
+
+  private pendingAbove(mark: number): number {
+    return (this.next.all(mark, 1) as unknown[]).length;
   }
 }

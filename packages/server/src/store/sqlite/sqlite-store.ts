@@ -1,16 +1,19 @@
 import Database from 'better-sqlite3';
-import type { ConvType, MessageStatus } from '@parley/protocol';
+import type { ConvType } from '@parley/protocol';
 import {
   StoreError,
-  type AppRow, type AppSettings, type CommitResult, type ConversationRow, type GroupRow, type HistoryQuery, type MemberConversation,
-  type MemberPatch, type MemberRow, type SearchQuery, type Store, type StoredMessage, type UserRow,
+  type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
+  type GroupRow, type HistoryQuery, type MemberConversation, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
+  type Store, type StoredMessage, type TransferOwnershipResult, type UserRow,
 } from '../store.js';
+import { GroupWriter } from './group-writer.js';
 import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
 import { InlineCommits, type MessageCommits } from './inline-commits.js';
 import { DEFAULT_SEARCH_INDEXER, type SearchIndexerOptions } from './search-indexer.js';
 import { WorkerCommitter } from './worker-committer.js';
 import { runMigrations } from './migrations.js';
+import { SeqMarks, type SeqBlock } from './seq-marks.js';
 import {
   appFromSql, bool, conversationFromSql, groupFromSql, json, memberConversationFromSql, memberFromSql, userFromSql,
   type AppSql, type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type UserSql,
@@ -18,6 +21,7 @@ import {
 import { guard } from './sqlite-errors.js';
 import { likeContains, likePrefix } from './search-text.js';
 import { patchParams, prepareDomainStatements, type DomainStatements } from './statements.js';
+import { createPrivateFile } from './private-file.js';
 
 export interface SqliteStoreOptions {
   /** database file; ':memory:' for a throwaway store (no WAL) */
@@ -57,6 +61,8 @@ interface Prepared {
   searcher: MessageSearch;
   /** group commits and the indexing after them: inline, or on a worker thread */
   commits: MessageCommits;
+  groups: GroupWriter;
+  marks: SeqMarks;
 }
 
 /**
@@ -98,6 +104,7 @@ export class SqliteStore implements Store {
     this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
     this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker === true;
     this.db = guard('open database', () => {
+      createPrivateFile(opts.path);
       const db = new Database(opts.path);
       try {
         db.pragma('journal_mode = WAL');
@@ -135,7 +142,12 @@ export class SqliteStore implements Store {
     if (!this.prepared) {
       const commits = this.commitOnWorker ? await this.startWorker() : new InlineCommits(this.db, this.searchIndexer);
       this.prepared = {
-        s: prepareDomainStatements(this.db), reader: new MessageReader(this.db), searcher: new MessageSearch(this.db, this.searchScanMaxMessages), commits,
+        s: prepareDomainStatements(this.db),
+        reader: new MessageReader(this.db),
+        searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
+        groups: new GroupWriter(this.db),
+        marks: new SeqMarks(this.db),
+        commits,
       };
     }
     // Messages committed before a crash or a stop but not indexed yet.
@@ -153,6 +165,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.db.open) return;
     const p = this.prepared;
+    p?.marks.flush(); // reservations asked for before the close: answered, not left hanging
     this.prepared = null;
     try {
       await p?.commits.close();
@@ -272,15 +285,26 @@ export class SqliteStore implements Store {
 
   // groups
 
-  async createGroup(group: GroupRow): Promise<void> {
-    guard('create group', () => this.p.s.insertGroup.run({
-      ...group, avatar: group.avatar ?? null, muted_all: bool(group.muted_all), dismissed: bool(group.dismissed),
-    }));
+  async createGroup(group: GroupRow, convId: string, members: MemberRow[]): Promise<void> {
+    guard('create group', () => this.p.groups.createGroup(group, convId, members));
   }
 
   async getGroup(appId: string, groupId: string): Promise<GroupRow | null> {
     const r = guard('get group', () => this.p.s.getGroup.get(appId, groupId)) as GroupSql | undefined;
     return r ? groupFromSql(r) : null;
+  }
+
+  async getGroups(appId: string, groupIds: string[]): Promise<GroupRow[]> {
+    if (groupIds.length === 0) return [];
+    return (guard('get groups', () => this.p.s.getGroups.all(appId, JSON.stringify(groupIds))) as GroupSql[]).map(groupFromSql);
+  }
+
+  async addGroupMembers(appId: string, groupId: string, convId: string, users: string[], opts: { at: number; minJoinSeq: number }): Promise<AddGroupMembersResult> {
+    return guard('add group members', () => this.p.groups.addGroupMembers(appId, groupId, convId, users, opts.at, opts.minJoinSeq));
+  }
+
+  async transferOwnership(appId: string, groupId: string, convId: string, from: string, to: string): Promise<TransferOwnershipResult> {
+    return guard('transfer ownership', () => this.p.groups.transferOwnership(appId, groupId, convId, from, to));
   }
 
   async updateGroup(appId: string, groupId: string, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
@@ -297,6 +321,10 @@ export class SqliteStore implements Store {
       this.p.s.insertConversation.run(appId, convId, type, at, at);
       return conversationFromSql(this.p.s.getConversation.get(appId, convId) as ConversationSql);
     });
+  }
+
+  async ensureConversations(appId: string, convs: ConversationWithMembers[], at: number): Promise<void> {
+    guard('ensure conversations', () => this.p.groups.ensureConversations(appId, convs, at));
   }
 
   async getConversation(appId: string, convId: string): Promise<ConversationRow | null> {
@@ -320,6 +348,12 @@ export class SqliteStore implements Store {
   async getMember(appId: string, convId: string, userId: string): Promise<MemberRow | null> {
     const r = guard('get member', () => this.p.s.getMember.get(appId, convId, userId)) as MemberSql | undefined;
     return r ? memberFromSql(r) : null;
+  }
+
+  async getMemberRows(appId: string, keys: Array<{ conv_id: string; user_id: string }>): Promise<MemberRow[]> {
+    if (keys.length === 0) return [];
+    const pairs = JSON.stringify(keys.map((k) => [k.conv_id, k.user_id]));
+    return (guard('get members', () => this.p.s.getMemberRows.all({ app_id: appId, keys: pairs })) as MemberSql[]).map(memberFromSql);
   }
 
   async listMembers(appId: string, convId: string): Promise<MemberRow[]> {
@@ -358,8 +392,17 @@ export class SqliteStore implements Store {
     return guard('max seq', () => this.p.reader.maxSeq(appId, convId));
   }
 
+  async reserveSeqBlock(appId: string, convId: string, size: number): Promise<SeqBlock> {
+    return this.p.marks.reserveBlock(appId, convId, size);
+  }
+
+  async releaseSeqBlocks(blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>): Promise<void> {
+    guard('release seq blocks', () => this.p.marks.release(blocks));
+  }
+
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
-    return { duplicates: await this.p.commits.commit(messages) };
+    // MessageWriter dedups by cmid, reports seq conflicts and translates its own errors (inline or on the worker).
+    return this.p.commits.commit(messages);
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
@@ -374,8 +417,8 @@ export class SqliteStore implements Store {
     return guard('history', () => this.p.reader.history(q));
   }
 
-  async setMessageStatus(appId: string, convId: string, seq: number, status: MessageStatus, at: number): Promise<void> {
-    guard('set message status', () => this.p.reader.setMessageStatus(appId, convId, seq, status, at));
+  async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {
+    return guard('recall message', () => this.p.reader.recall(appId, convId, seq, opts.at, opts.createdSince));
   }
 
   async hideMessageFor(appId: string, convId: string, seq: number, userId: string): Promise<void> {

@@ -50,10 +50,9 @@ export function prepareDomainStatements(db: Database.Database) {
     listBlocked: p('SELECT blocked FROM blocks WHERE app_id = ? AND blocker = ? ORDER BY blocked').pluck(),
     isBlocked: p('SELECT 1 FROM blocks WHERE app_id = ? AND blocker = ? AND blocked = ?').pluck(),
 
-    // groups
-    insertGroup: p(`INSERT INTO chat_groups (app_id, group_id, name, avatar, notice, owner, muted_all, dismissed, max_members, created_at)
-      VALUES (@app_id, @group_id, @name, @avatar, @notice, @owner, @muted_all, @dismissed, @max_members, @created_at)`),
+    // groups (created by GroupWriter)
     getGroup: p('SELECT * FROM chat_groups WHERE app_id = ? AND group_id = ?'),
+    getGroups: p('SELECT * FROM chat_groups WHERE app_id = ? AND group_id IN (SELECT value FROM json_each(?)) ORDER BY group_id'),
     updateGroup: p(`UPDATE chat_groups SET
         name = CASE WHEN @set_name THEN @name ELSE name END,
         avatar = CASE WHEN @set_avatar THEN @avatar ELSE avatar END,
@@ -73,6 +72,10 @@ export function prepareDomainStatements(db: Database.Database) {
       ON CONFLICT DO NOTHING`),
     deleteMember: p('DELETE FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?'),
     getMember: p('SELECT * FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?'),
+    // Any number of (conv, user) pairs in one statement, bound as a JSON array of [conv_id, user_id].
+    // CROSS JOIN keeps the pairs the outer loop (a primary-key lookup each), not a scan of the app's members.
+    getMemberRows: p(`SELECT cm.* FROM json_each(@keys) j
+      CROSS JOIN conversation_members cm ON cm.app_id = @app_id AND cm.conv_id = j.value ->> 0 AND cm.user_id = j.value ->> 1`),
     listMembers: p('SELECT * FROM conversation_members WHERE app_id = ? AND conv_id = ? ORDER BY joined_at, user_id'),
     countMembers: p('SELECT count(*) FROM conversation_members WHERE app_id = ? AND conv_id = ?').pluck(),
     updateMember: p(`UPDATE conversation_members SET

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { StoreError, type StoredMessage } from '../store.js';
+import { StoreError, type CommitResult, type StoredMessage } from '../store.js';
 import type { CommitWorkerData, FromWorker, ToWorker } from './commit-worker.js';
 import type { MessageCommits } from './inline-commits.js';
 
@@ -50,8 +50,9 @@ export class WorkerCommitter implements MessageCommits {
     return c;
   }
 
-  async commit(batch: StoredMessage[]): Promise<StoredMessage[]> {
-    return (await this.request({ op: 'commit', batch })).duplicates ?? [];
+  async commit(batch: StoredMessage[]): Promise<CommitResult> {
+    const r = await this.request({ op: 'commit', batch });
+    return { duplicates: r.duplicates ?? [], conflicts: (r.conflictIndexes ?? []).map((i) => batch[i]) };
   }
 
   async flushIndex(): Promise<void> {

@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import type { EventBus, ParleyEvent } from '../bus/event-bus.js';
+import type { Metrics } from '../metrics.js';
+
+/**
+ * Publishes events for business lines without ever leaving a floating
+ * promise: every failure is logged and counted (the data the event describes
+ * is already committed; a durable bus's consumers can re-read it).
+ *
+ * Order: events given the same `orderKey` (an app and conversation) reach the
+ * bus one at a time in the order `publish` was called, whatever the bus's
+ * latency — the next waits for the previous one's answer. Different keys run
+ * concurrently. `publish` itself never throws and never waits.
+ */
+export class EventPublisher {
+  /** per order key: the last publish queued, so the next chains behind it */
+  private readonly tails = new Map<string, Promise<void>>();
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly bus: EventBus, private readonly log?: Logger, private readonly metrics?: Metrics) {}
+
+  publish(event: ParleyEvent, orderKey?: string): void {
+    const prev = orderKey === undefined ? undefined : this.tails.get(orderKey);
+    const run = (prev ?? Promise.resolve()).then(() => this.bus.publish(event)).catch((err: unknown) => {
+      this.metrics?.eventPublishFailures.inc({ type: event.type });
+      this.log?.error({ err, event: event.type, id: event.id }, 'event publish failed');
+    });
+    this.pending.add(run);
+    if (orderKey !== undefined) this.tails.set(orderKey, run);
+    void run.finally(() => {
+      this.pending.delete(run);
+      if (orderKey !== undefined && this.tails.get(orderKey) === run) this.tails.delete(orderKey);
+    });
+  }
+
+  /** Resolve once every publish queued so far has been answered (graceful shutdown). */
+  async flush(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+}

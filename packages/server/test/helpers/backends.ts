@@ -1,0 +1,51 @@
+import { loadOptions } from '../../src/config/load-options.js';
+import type { Options } from '../../src/config/options.js';
+
+/**
+ * Which backends a test run uses, from the environment, so the API and
+ * end-to-end suites run unchanged on every backend (Dendrite's "with all
+ * databases"): PARLEY_TEST_STORE=sqlite|mysql, PARLEY_TEST_LOCATION=memory|redis,
+ * PARLEY_TEST_SEQ=memory|redis, PARLEY_TEST_BUS=memory|nats, PARLEY_TEST_CONTROL=memory|redis, and the engines'
+ * addresses PARLEY_TEST_MYSQL_URL, PARLEY_TEST_REDIS_URL, PARLEY_TEST_NATS_URL.
+ * Unset means the embedded default. The values are checked by the same option
+ * schema as the server's (a typo fails loudly), and the backends are then
+ * built by the composition root's own switch (platform.ts createBackends).
+ */
+const VARS = {
+  PARLEY_TEST_STORE: 'store',
+  PARLEY_TEST_LOCATION: 'location',
+  PARLEY_TEST_SEQ: 'seq',
+  PARLEY_TEST_BUS: 'bus',
+  PARLEY_TEST_CONTROL: 'control',
+  PARLEY_TEST_MYSQL_URL: 'mysql_url',
+  PARLEY_TEST_REDIS_URL: 'redis_url',
+  PARLEY_TEST_NATS_URL: 'nats_url',
+} as const satisfies Record<string, keyof Options>;
+
+/** The backend options a test run asked for (only those it set). */
+export function testBackendOptions(env: NodeJS.ProcessEnv = process.env): Partial<Options> {
+  const argv: string[] = [];
+  for (const [name, option] of Object.entries(VARS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') argv.push(`--${option.replace(/_/g, '-')}`, v);
+  }
+  if (argv.length === 0) return {};
+  const parsed = loadOptions({ argv, env: {} });
+  const out: Partial<Options> = {};
+  for (const option of Object.values(VARS)) {
+    if (argv.includes(`--${option.replace(/_/g, '-')}`)) (out as Record<string, unknown>)[option] = parsed[option];
+  }
+  return out;
+}
+
+/** Default options with the test run's backends, for a platform or core built in the test process. */
+export function testOptions(overrides: Partial<Options> = {}): Options {
+  return { ...loadOptions({ argv: [], env: {} }), ...testBackendOptions(), ...overrides };
+}
+
+/** The same choice as environment variables of a `parley start` child process (PARLEY_<OPTION>). */
+export function testBackendEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [option, value] of Object.entries(testBackendOptions(env))) out[`PARLEY_${option.toUpperCase()}`] = String(value);
+  return out;
+}
