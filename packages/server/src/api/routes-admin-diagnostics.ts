@@ -103,9 +103,9 @@ export async function adminDiagnosticsRoutes(app: FastifyInstance, { core, auth 
     for (const m of req.body.messages) {
       if (m.from === m.to) throw new ParleyError('invalid_field', 'an imported message needs two different users');
       const convId = singleConvId(m.from, m.to);
-      // route() checks both users and creates the conversation and its member rows once
+      // route() checks both users; open() creates the conversation and its member rows, as a first send does
       if (!routed.has(convId)) {
-        await core.single.route(appId, m.from, m.to);
+        await (await core.single.route(appId, m.from, m.to)).open?.();
         routed.add(convId);
       }
       batch.push({
@@ -113,7 +113,9 @@ export async function adminDiagnosticsRoutes(app: FastifyInstance, { core, auth 
         sender: m.from, cmid: m.cmid, type: 'text', content: { text: m.text }, status: 'normal', created_at: m.created_at,
       });
     }
-    const { duplicates } = await store.commitMessages(batch);
+    const { duplicates, conflicts } = await store.commitMessages(batch);
+    // a seq taken by another writer: nothing is re-sequenced here, the caller imports those again
+    if (conflicts.length) throw new ParleyError('unavailable', `${conflicts.length} messages met a seq already used; the others were stored, import them again`);
     return { stored: batch.length - duplicates.length, duplicates: duplicates.length };
   });
 
