@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { Store, StoredMessage } from '../src/store/store.js';
+import { StoreError, type Store, type StoredMessage } from '../src/store/store.js';
 import { MessageWriter } from '../src/store/sqlite/message-writer.js';
 import { runMigrations } from '../src/store/sqlite/migrations.js';
 import { SearchIndexer } from '../src/store/sqlite/search-indexer.js';
@@ -71,6 +71,28 @@ runStoreContract('sqlite (commits on a worker thread)', async () => {
     store, openAnother: async () => new SqliteStore({ path: t.path, commitOnWorker: true, searchScanMaxMessages: 0 }),
     cleanup: async () => { await store.close(); await t.cleanup(); },
   };
+});
+
+describe('WorkerCommitter (sqlite_commit=worker)', () => {
+  it('a commit resolves with the rows readable on the main connection; if the worker dies, commits fail unavailable and nothing is claimed stored', async () => {
+    const t = await tempDir();
+    const store = new SqliteStore({ path: t.path, commitOnWorker: true });
+    try {
+      await store.migrate();
+      await store.addMembers(['u1', 'u2'].map((user_id) => ({
+        app_id: APP, conv_id: CONV, user_id, role: 'member' as const, join_seq: 0, read_seq: 0, muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: 1,
+      })));
+      assert.deepEqual(await store.commitMessages([msg(1, 'one'), msg(2, 'two')]), { duplicates: [], conflicts: [] });
+      assert.equal(await store.maxSeq(APP, CONV), 2, 'visible to the main connection as soon as the commit resolved');
+      // the worker thread goes away (as a crash of it would)
+      await (store as unknown as { prepared: { commits: { worker: { terminate(): Promise<number> } } } }).prepared.commits.worker.terminate();
+      await assert.rejects(store.commitMessages([msg(3, 'three')]), (err: unknown) => err instanceof StoreError && err.kind === 'unavailable');
+      assert.equal(await store.maxSeq(APP, CONV), 2);
+    } finally {
+      await store.close();
+      await t.cleanup();
+    }
+  });
 });
 
 describe('SearchIndexer (full-text index after the commit)', () => {
