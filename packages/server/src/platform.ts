@@ -72,7 +72,9 @@ export interface BackendExtras {
 function chooseStore(o: Options, extra: BackendExtras = {}): Store {
   switch (o.store) {
     case 'sqlite':
-      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db'), ...(extra.clock && { now: extra.clock }) });
+      return new SqliteStore({
+        path: o.sqlite_path || join(o.data_dir, 'parley.db'), commitOnWorker: o.sqlite_commit === 'worker', ...(extra.clock && { now: extra.clock }),
+      });
     case 'mysql':
       throw new ConfigError('store=mysql: the MySQL/MariaDB store is not part of this build yet; use store=sqlite');
   }

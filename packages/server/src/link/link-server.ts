@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { CLOSE_CODES, ParleyError } from '@parley/protocol';
 import type { Downstream, LinkSide, Upstream } from '../transport/transport.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
+import { tallied } from './frame-tally.js';
 import type { LinkMetrics } from './link-metrics.js';
 import { OutFrame } from './out-frame.js';
 import { Session, type SessionHost, type SessionLimits } from './session.js';
@@ -65,7 +66,7 @@ export class LinkServer implements SessionHost {
     this.transport = opts.transport;
     this.verifier = opts.verifier;
     this.log = opts.logger ?? pino({ enabled: false });
-    this.metrics = opts.metrics;
+    this.metrics = opts.metrics && tallied(opts.metrics);
     this.maxFrameBytes = opts.maxFrameBytes ?? 65536;
     this.limits = {
       heartbeatMs: opts.heartbeatMs ?? 30_000,
