@@ -1,22 +1,23 @@
 import type { Options } from './config/options.js';
 import { ConfigError } from './config/load-options.js';
-import { createStore } from './platform.js';
+import { closeBackends, createBackends } from './platform.js';
 import { ControlPlane } from './control/control-plane.js';
-import { MemoryControl } from './control/memory-control.js';
 import { AppService } from './services/app-service.js';
 import { systemClock } from './services/clock.js';
 
 /**
  * `parley app create <app_id> [name]` and `parley app list`: the platform
  * operator's way to add a business line. Works on the configured store
- * directly (chosen by the composition root, like the server's), so it runs
- * beside (or without) a running server.
+ * directly, so it runs beside (or without) a running server. Its backends
+ * come from the composition root like the server's: the same store, and the
+ * same control plane (so running servers hear of a changed app).
  */
 export async function appCommand(args: string[], options: Options, out: NodeJS.WritableStream): Promise<void> {
-  const store = await createStore(options);
+  const backends = await createBackends(options);
+  const { store } = backends;
+  const plane = new ControlPlane(backends.control);
   try {
-    // Offline tool: nothing else in this process caches apps (a running server reads new apps on first use).
-    const apps = new AppService(store, systemClock, new ControlPlane(new MemoryControl()));
+    const apps = new AppService(store, systemClock, plane);
     const [sub, id, ...nameParts] = args;
     if (sub === 'create' && id && /^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
       if (await store.getApp(id)) throw new ConfigError(`app ${id} already exists`);
@@ -28,6 +29,7 @@ export async function appCommand(args: string[], options: Options, out: NodeJS.W
       throw new ConfigError('usage: parley app create <app_id> [name] [options] | parley app list [options]');
     }
   } finally {
-    await store.close();
+    plane.close();
+    await closeBackends(backends);
   }
 }

@@ -53,7 +53,7 @@ export interface RunningPlatform {
  * Only this module picks the backends (STYLE habit 4): each switch is
  * exhaustive and fails fast on a kind this build cannot run. The server, the
  * `parley app` command and the test suites all choose through
- * `createBackends` / `createStore`, so a suite run with PARLEY_TEST_STORE=mysql
+ * `createBackends`, so a suite run with PARLEY_TEST_STORE=mysql
  * (test/helpers/backends.ts) exercises the same wiring as production.
  */
 export interface BackendExtras {
@@ -136,7 +136,7 @@ async function chooseControl(o: Options, log: Logger): Promise<Control> {
 }
 
 /** The configured store, migrated (its data directory created when it has one). */
-export async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
+async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
   mkdirSync(o.data_dir, { recursive: true });
   const store = chooseStore(o, extra);
   await store.migrate();

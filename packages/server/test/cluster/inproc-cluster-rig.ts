@@ -17,6 +17,7 @@ import { createCore, type Backends, type Core } from '../../src/core.js';
 import { LinkServer } from '../../src/link/link-server.js';
 import { Metrics } from '../../src/metrics.js';
 import { closeBackends, createBackends } from '../../src/platform.js';
+import { StoreError, type Store } from '../../src/store/store.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { DispatchSide, LinkSide, Upstream } from '../../src/transport/transport.js';
 import { testOptions } from '../helpers/backends.js';
@@ -37,6 +38,12 @@ export interface DispatchNode {
   seen: Upstream[];
   /** link ids of the heartbeats it received */
   beats: string[];
+  /** false once it left or crashed */
+  alive: boolean;
+  /** leave the cluster gracefully (Dispatcher.leave) */
+  leave(): Promise<void>;
+  /** die at once, as a killed process would: its store calls fail from now on and its transport side is gone */
+  crash(): Promise<void>;
 }
 
 export interface LinkNode {
@@ -62,6 +69,8 @@ export interface Cluster {
   users(...ids: string[]): Promise<Record<string, string>>;
   /** an SDK client on a link (L1 WebSocket, L2 TCP), connected unless `connect` is false (attach listeners first) */
   client(link: LinkNode, token: string, platform?: Platform, connect?: boolean): Promise<ParleyClient>;
+  /** start one more dispatcher "process" on the shared backends */
+  addDispatcher(name: string): DispatchNode;
   /** the dispatcher a connection's session is bound to now (its last `open`) */
   dispatcherOf(connId: string): DispatchNode | undefined;
   close(): Promise<void>;
@@ -88,8 +97,8 @@ export async function startCluster(): Promise<Cluster> {
   const verifier = new TokenVerifier(keys.publicJwks, { now: clock });
   // Heartbeats only on demand (heartbeatNow), so no test waits on a timer.
   const transport = new InProcTransport({ linkHeartbeatMs: 0 });
-  const coreOn = (side: DispatchSide) => createCore({
-    backends: { ...shared, control: hub.instance() },
+  const coreOn = (side: DispatchSide, store = shared.store) => createCore({
+    backends: { ...shared, store, control: hub.instance() },
     transport: side, tokens, passwords: { hash: hashPassword, verify: verifyPassword },
     options: CORE_OPTIONS, clock, log,
   });
@@ -97,15 +106,30 @@ export async function startCluster(): Promise<Cluster> {
   const dispatchers: DispatchNode[] = [];
   /** every session open in arrival order, with the dispatcher it reached */
   const opens: { connId: string; node: DispatchNode }[] = [];
-  for (const [name, side] of [['D1', transport.dispatchSide], ['D2', transport.addDispatchSide()]] as const) {
-    const node: DispatchNode = { name, side, seen: [], beats: [], core: coreOn(side) };
+  const addDispatcher = (name: string, side: DispatchSide = transport.addDispatchSide()): DispatchNode => {
+    const store = crashable(shared.store);
+    const node: DispatchNode = {
+      name, side, seen: [], beats: [], core: coreOn(side, store.store), alive: true,
+      async leave() {
+        node.alive = false;
+        await node.core.dispatcher.leave();
+      },
+      async crash() {
+        node.alive = false;
+        store.crash();
+        await side.close();
+      },
+    };
     side.onLinkHeartbeat((l) => node.beats.push(l));
     side.onUp((m) => {
       node.seen.push(m);
       if (m.kind === 'open') opens.push({ connId: m.session.conn_id, node });
     });
     dispatchers.push(node);
-  }
+    return node;
+  };
+  addDispatcher('D1', transport.dispatchSide);
+  addDispatcher('D2');
 
   // The api process pushes (API sends, kicks) but holds no sessions.
   const apiCore = coreOn(transport.addDispatchSide({ takesSessions: false }));
@@ -137,6 +161,7 @@ export async function startCluster(): Promise<Cluster> {
 
   return {
     backends: shared, transport, dispatchers, links, api, apiCore, appId: appRow.app_id, heartbeats, admin,
+    addDispatcher: (name) => addDispatcher(name),
     async users(...ids) {
       const out: Record<string, string> = {};
       for (const id of ids) {
@@ -178,6 +203,26 @@ export async function startCluster(): Promise<Cluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One dispatcher's handle on the shared store that can "die": after `crash()`
+ * every call fails as `unavailable` (a killed process writes nothing more);
+ * calls made before it complete as usual.
+ */
+function crashable(store: Store): { store: Store; crash(): void } {
+  let crashed = false;
+  const proxy = new Proxy(store, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (crashed) return Promise.reject(new StoreError('unavailable', 'this process was killed'));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, crash: () => void (crashed = true) };
 }
 
 /** Poll until `pred` holds (never a fixed sleep); a generous bound for a loaded machine. */
