@@ -200,7 +200,10 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   const core = createCore({
     backends, transport: transport.dispatchSide, tokens: issuer,
     passwords: { hash: hashPassword, verify: verifyPassword },
-    options: { commitWindowMs: options.commit_window_ms, commitMaxBatch: options.commit_max_batch, maxContentBytes: options.max_content_bytes },
+    options: {
+      commitWindowMs: options.commit_window_ms, commitMaxBatch: options.commit_max_batch, commitDeadlineMs: options.commit_deadline_ms,
+      maxContentBytes: options.max_content_bytes,
+    },
     clock, log, metrics,
   });
 
@@ -226,6 +229,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
     verifier,
     maxFrameBytes: options.max_frame_bytes,
     heartbeatMs: options.heartbeat_ms,
+    commitDeadlineMs: options.commit_deadline_ms,
     authTimeoutMs: options.auth_timeout_ms,
     rateLimit: { perSec: options.rate_per_sec, burst: options.rate_burst },
     maxSendBufferBytes: options.send_buffer_bytes,

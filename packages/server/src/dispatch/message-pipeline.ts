@@ -154,8 +154,10 @@ export class MessagePipeline implements NoticeWriter {
   ): Promise<SendAck> {
     const { deps } = this;
     for (let attempt = 1; ; attempt++) {
-      const seq = await deps.seq.next(m.app_id, route.convId);
+      // Read before the seq is allocated: created_at ≤ the allocation, so the committer's deadline
+      // counted from it is conservative, and a later seq's created_at bounds every earlier seq's deadline.
       const now = deps.clock();
+      const seq = await deps.seq.next(m.app_id, route.convId);
       const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
       const outcome = await deps.committer.enqueue(msg, { recipients: route.recipients, exceptConn });
       if (outcome.status === 'conflict') {
