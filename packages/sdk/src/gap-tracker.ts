@@ -51,7 +51,9 @@ export class GapTracker {
 
   /**
    * Note a message as delivered (pushed, fetched, or acked as our own).
-   * Returns false when it was already delivered. The first seq seen of a
+   * Returns false when it was already delivered, or lies at or below the
+   * frontier (a hole declared final, or a duplicate older than the dedup
+   * memory): emitting it now would break seq order. The first seq seen of a
    * conversation starts its frontier: nothing older is owed to the app.
    */
   record(convId: string, seq: number): boolean {
@@ -59,6 +61,7 @@ export class GapTracker {
     if (this.recent.has(k)) return false;
     this.remember(k);
     const c = this.convs.get(convId);
+    if (c && seq <= c.known) return false;
     if (!c) {
       this.convs.set(convId, { known: seq, ahead: new Set() });
     } else if (seq === c.known + 1) {
