@@ -118,7 +118,8 @@ export class GroupCommitter {
   }
 
   private runBatch(): Promise<void> {
-    const batch = this.refuseExpired(this.pending.splice(0, this.opts.maxBatch));
+    let batch: Pending[] = [];
+    while (batch.length === 0 && this.pending.length) batch = this.refuseExpired(this.pending.splice(0, this.opts.maxBatch));
     if (batch.length === 0) return Promise.resolve();
     batch.sort((a, b) => a.msg.seq - b.msg.seq);
     const started = performance.now();
