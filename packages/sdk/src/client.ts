@@ -91,7 +91,9 @@ export class ParleyClient extends ClientCore {
   /** A page of history; its messages count as seen (no 'message' event for them later). */
   async history(conv_id: string, q: HistoryQuery = {}): Promise<HistoryResult> {
     const res = await this.request('history', { conv_id, ...q });
-    for (const m of [...res.messages].sort((a, b) => a.seq - b.seq)) this.filler.noteSeen(m.conv_id, m.seq);
+    // All of the page first, then release what it made contiguous: none of it comes again as an event.
+    for (const m of [...res.messages].sort((a, b) => a.seq - b.seq)) this.tracker.record(m.conv_id, m.seq);
+    this.filler.advanced(conv_id);
     return res;
   }
 

@@ -6,7 +6,8 @@
  * recently delivered (conv, seq) pairs that makes delivery exactly-once for
  * the app even though the server delivers at least once.
  *
- * Pure bookkeeping, no I/O: GapFiller decides when to fetch.
+ * Pure bookkeeping, no I/O: GapFiller holds messages past the frontier and
+ * decides when to fetch and when a hole is final.
  */
 export interface GapTrackerOptions {
   /** (conv, seq) pairs remembered for dedup; oldest forgotten first */
@@ -31,22 +32,12 @@ export class GapTracker {
     return this.convs.get(convId)?.known;
   }
 
-  tracks(convId: string): boolean {
-    return this.convs.has(convId);
-  }
-
   tracked(): string[] {
     return [...this.convs.keys()];
   }
 
   seen(convId: string, seq: number): boolean {
     return this.recent.has(key(convId, seq));
-  }
-
-  /** A message at `seq` needs the ones between the frontier and it first. */
-  isGap(convId: string, seq: number): boolean {
-    const c = this.convs.get(convId);
-    return c !== undefined && seq > c.known + 1;
   }
 
   /**
