@@ -9,7 +9,16 @@ import { createCore, type Backends, type Core } from './core.js';
 import { Metrics } from './metrics.js';
 import { systemClock, type Clock } from './services/clock.js';
 import { MemoryEventBus } from './bus/memory-event-bus.js';
+import { NatsEventBus } from './bus/nats-event-bus.js';
+import type { EventBus } from './bus/event-bus.js';
+import type { Location } from './location/location.js';
+import { RedisLocation } from './location/redis-location.js';
+import type { SeqAllocator, SeqReserve } from './seq/seq-allocator.js';
+import { RedisSeqAllocator } from './seq/redis-seq-allocator.js';
+import { openRedis } from './redis/redis-client.js';
 import { MemoryControl } from './control/memory-control.js';
+import type { Control } from './control/control.js';
+import { RedisControl } from './control/redis-control.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -23,6 +32,9 @@ import { WebhookSender } from './services/webhook-sender.js';
 import { buildApi } from './api/api-server.js';
 import { LinkServer } from './link/link-server.js';
 import type { FastifyInstance } from 'fastify';
+import { checkBeforeStart } from './startup/start-checks.js';
+import { acquireDataDirLock } from './startup/data-dir-lock.js';
+import { listenOps, newListenerSecret } from './api/ops-access.js';
 
 export interface RunningPlatform {
   options: Options;
@@ -35,6 +47,8 @@ export interface RunningPlatform {
   httpUrl: string;
   wsUrl: string;
   tcpPort: number;
+  /** the ops listener serving /metrics and /docs, when ops_port ≥ 0 */
+  opsUrl?: string;
   /** first start only: the default app's credentials */
   defaultApp?: { app_id: string; api_key: string; file: string };
   stop(): Promise<void>;
@@ -62,19 +76,68 @@ function chooseStore(o: Options, extra: BackendExtras = {}): Store {
   }
 }
 
-function chooseBackends(o: Options, store: Store, log: Logger): Backends {
-  if (o.location !== 'memory') throw new ConfigError(`location=${o.location}: not part of this build yet; use memory`);
-  if (o.seq !== 'memory') throw new ConfigError(`seq=${o.seq}: not part of this build yet; use memory`);
-  if (o.bus !== 'memory') throw new ConfigError(`bus=${o.bus}: not part of this build yet; use memory`);
-  return {
-    store,
-    location: new MemoryLocation(),
-    seq: new MemorySeqAllocator((app, conv, size) => store.reserveSeqBlock(app, conv, size), {
-      release: (blocks) => store.releaseSeqBlocks(blocks),
-    }),
-    bus: new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed')),
-    control: new MemoryControl(),
+async function chooseBackends(o: Options, store: Store, log: Logger): Promise<Backends> {
+  // Engines connect as they are chosen: one that fails closes those already open.
+  const opened: Array<{ close(): Promise<void> }> = [];
+  const open = async <T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> => {
+    const b = await p;
+    opened.push(b);
+    return b;
   };
+  try {
+    const location = await open(chooseLocation(o));
+    const seq = await open(chooseSeq(o, store));
+    const bus = await open(chooseBus(o, log));
+    const control = await open(chooseControl(o, log));
+    return { store, location, seq, bus, control };
+  } catch (err) {
+    for (const b of opened.reverse()) await b.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** location, seq, bus and control: the embedded default or the engine (cluster issue), each switch exhaustive. */
+async function chooseLocation(o: Options): Promise<Location> {
+  switch (o.location) {
+    case 'memory':
+      return new MemoryLocation();
+    case 'redis':
+      return new RedisLocation(await openRedis(o.redis_url), { prefix: o.redis_prefix, closeClient: true });
+  }
+}
+
+async function chooseSeq(o: Options, store: Store): Promise<SeqAllocator> {
+  const reserve: SeqReserve = (app, conv, size) => store.reserveSeqBlock(app, conv, size);
+  switch (o.seq) {
+    case 'memory':
+      return new MemorySeqAllocator(reserve, { release: (blocks) => store.releaseSeqBlocks(blocks) });
+    case 'redis':
+      return new RedisSeqAllocator(await openRedis(o.redis_url), reserve, { prefix: o.redis_prefix, closeClient: true });
+  }
+}
+
+async function chooseBus(o: Options, log: Logger): Promise<EventBus> {
+  switch (o.bus) {
+    case 'memory':
+      return new MemoryEventBus((err, event) => log.warn({ err, event: event.type }, 'event subscriber failed'));
+    case 'nats':
+      return NatsEventBus.connect(o.nats_url, {
+        stream: o.nats_stream, subjectPrefix: o.nats_subject_prefix,
+        onHandlerError: (err, event, final) => log.warn({ err, event: event?.type, final }, 'event subscriber failed'),
+      });
+  }
+}
+
+async function chooseControl(o: Options, log: Logger): Promise<Control> {
+  switch (o.control) {
+    case 'memory':
+      return new MemoryControl();
+    case 'redis':
+      return RedisControl.start(await openRedis(o.redis_url), {
+        prefix: o.redis_prefix, closeClient: true,
+        onHandlerError: (err, msg) => log.warn({ err, type: msg.type }, 'control handler failed'),
+      });
+  }
 }
 
 /** The configured store, migrated (its data directory created when it has one). */
@@ -90,7 +153,7 @@ export async function createBackends(o: Options, extra: BackendExtras = {}): Pro
   const log = extra.log ?? pino({ enabled: false });
   const store = await createStore(o, extra);
   try {
-    return chooseBackends(o, store, log);
+    return await chooseBackends(o, store, log);
   } catch (err) {
     await store.close();
     throw err;
@@ -120,7 +183,7 @@ function defaultWebDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 }
 
-export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; quiet?: boolean } = {}): Promise<RunningPlatform> {
+export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; /** accepted for callers; the platform itself prints nothing (the CLI prints the banner) */ quiet?: boolean } = {}): Promise<RunningPlatform> {
   // Paths are made absolute once, here: static file serving requires it, and the defaults are relative (./data).
   const options: Options = {
     ...given,
@@ -131,8 +194,18 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   const clock = extra.clock ?? systemClock;
   const log = extra.log ?? pino({ level: options.log_level });
   const metrics = new Metrics();
+  // Nothing is created before these pass; then the data dir is ours until the process ends (store=mysql keeps no per-message state there).
+  await checkBeforeStart(options);
   checkTopology(options);
-  const backends = await createBackends(options, { clock, log });
+  mkdirSync(options.data_dir, { recursive: true });
+  const lock = options.store === 'sqlite' ? acquireDataDirLock(options.data_dir) : undefined;
+  let backends: Backends;
+  try {
+    backends = await createBackends(options, { clock, log });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 
   const keys = await loadOrCreateSigningKeys(join(options.data_dir, 'keys'));
   const issuer = new TokenIssuer({ keys, ttlSec: options.token_ttl_sec, now: clock });
@@ -146,16 +219,18 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
     clock, log, metrics,
   });
 
-  const defaultApp = await ensureDefaultApp(core, options, log, extra.quiet === true);
+  const defaultApp = await ensureDefaultApp(core, options, log);
   const webhooks = new WebhookSender(backends.bus, core.apps, log);
   await webhooks.start();
 
   let ready = true;
+  const opsSecret = options.ops_port >= 0 ? newListenerSecret() : undefined;
   const api = await buildApi({
     core, verifier, metrics, log,
     options: {
       uploadDir: join(options.data_dir, 'uploads'), uploadMaxBytes: options.upload_max_bytes,
       webDir: options.web_dir || defaultWebDir(), apiRatePerSec: options.api_rate_per_sec,
+      opsAccess: { token: options.ops_token, ...(opsSecret ? { listenerSecret: opsSecret } : {}) },
     },
     readiness: async () => ready,
   });
@@ -177,6 +252,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   link.attachWebSocket(api.server, '/ws');
   await api.listen({ host: options.host, port: options.http_port });
   const tcpPort = await link.listenTcp(options.tcp_port, options.host);
+  const ops = opsSecret ? await listenOps(api, opsSecret, options.ops_host, options.ops_port) : undefined;
   const addr = api.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : options.http_port;
   const httpUrl = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${httpPort}`;
@@ -185,6 +261,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   let stopped = false;
   return {
     options, core, api, link, log, metrics, httpUrl, wsUrl: `${httpUrl.replace('http', 'ws')}/ws`, tcpPort, defaultApp,
+    ...(ops ? { opsUrl: `http://${options.ops_host}:${ops.port}` } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -194,28 +271,24 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await core.committer.flush();
       await core.publisher.flush();
       await link.close();
+      if (ops) await new Promise((r) => (ops.server.close(r), ops.server.closeAllConnections()));
       await api.close();
       await linkSide.close();
       await transport.dispatchSide.close();
       await webhooks.stop();
       core.plane.close();
       await closeBackends(backends);
+      lock?.release();
     },
   };
 }
 
-/** On the very first start, create the default app and show its key once. */
-async function ensureDefaultApp(core: Core, options: Options, log: Logger, quiet: boolean) {
+/** On the very first start, create the default app; the CLI's banner shows its key once, after the listeners are up. */
+async function ensureDefaultApp(core: Core, options: Options, log: Logger) {
   if ((await core.apps.list()).length > 0) return undefined;
-  const { app, api_key } = await core.apps.create('default', 'Default app');
+  const { app, api_key } = await core.apps.create('default', 'Default app', { allow_registration: true });
   const file = join(options.data_dir, 'default-app.json');
   writeFileSync(file, JSON.stringify({ app_id: app.app_id, api_key, created_at: app.created_at }, null, 2) + '\n', { mode: 0o600 });
-  if (!quiet) {
-    process.stdout.write(
-      `\nParley created the default app on first start.\n  app id:  ${app.app_id}\n  API key: ${api_key}\n` +
-      `The key is shown once; it is also stored in ${file} (mode 600).\n\n`,
-    );
-  }
   log.info({ app_id: app.app_id, file, exists: existsSync(file) }, 'default app created');
   return { app_id: app.app_id, api_key, file };
 }

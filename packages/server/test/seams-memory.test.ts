@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runLocationContract } from './contract/location-contract.js';
 import { runSeqContract } from './contract/seq-contract.js';
-import { runBusContract } from './contract/bus-contract.js';
+import { runBusContract, runGroupBusContract } from './contract/bus-contract.js';
 import { runControlContract } from './contract/control-contract.js';
 import { MemoryLocation } from '../src/location/memory-location.js';
 import { MemorySeqAllocator } from '../src/seq/memory-seq-allocator.js';
 import { MemoryEventBus } from '../src/bus/memory-event-bus.js';
-import { MemoryControl, MemoryControlHub } from '../src/control/memory-control.js';
+import { runRegistryContract } from './contract/registry-contract.js';
+import { MemoryRegistry, MemoryRegistryHub } from '../src/registry/memory-registry.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { MemoryControl, MemoryControlHub } from '../src/control/memory-control.js';
 
 // The embedded implementations of the location, seq, bus and control seams against their contracts.
 runLocationContract('memory', async () => {
@@ -28,18 +30,23 @@ runBusContract('in-process', async () => {
   const bus = new MemoryEventBus();
   return { bus, cleanup: () => bus.close() };
 });
-runControlContract('memory', async () => {
-  const hub = new MemoryControlHub();
-  const a = hub.instance();
-  const b = hub.instance();
+runRegistryContract('memory hub', async (options) => {
+  const hub = new MemoryRegistryHub();
+  const made: MemoryRegistry[] = [];
   return {
-    a, b,
-    loseSubscription: async (which) => (which as MemoryControl).simulateReset(),
-    cleanup: async () => {
-      await a.close();
-      await b.close();
+    async instance() {
+      const registry = new MemoryRegistry(hub, options);
+      made.push(registry);
+      return { registry, kill: async () => registry.simulateCrash() };
+    },
+    async cleanup() {
+      for (const r of made) await r.close();
     },
   };
+});
+runGroupBusContract('in-process', async () => {
+  const bus = new MemoryEventBus();
+  return { a: bus, b: bus, cleanup: () => bus.close() };
 });
 
 describe('MemorySeqAllocator over the SQLite mark', () => {
@@ -65,4 +72,18 @@ describe('MemorySeqAllocator over the SQLite mark', () => {
       await store.close();
     }
   });
+});
+
+runControlContract('memory', async () => {
+  const hub = new MemoryControlHub();
+  const a = hub.instance();
+  const b = hub.instance();
+  return {
+    a, b,
+    loseSubscription: async (which) => (which as MemoryControl).simulateReset(),
+    cleanup: async () => {
+      await a.close();
+      await b.close();
+    },
+  };
 });

@@ -22,9 +22,19 @@ export interface ParleyEvent {
 
 export type EventHandler = (event: ParleyEvent) => void | Promise<void>;
 
+/**
+ * Added for the cluster: subscribers that pass the same `group` (in one
+ * process or in several, on a shared bus) share the events — each event goes
+ * to one of them — so e.g. webhooks are sent once per cluster, not once per
+ * api process. Without a group every subscription gets every event.
+ */
+export interface SubscribeOptions {
+  group?: string;
+}
+
 export interface EventBus {
   publish(event: ParleyEvent): Promise<void>;
   /** subscribe to one app's events, or all apps with appId '*'; returns an unsubscribe function */
-  subscribe(appId: string, handler: EventHandler): Promise<() => Promise<void>>;
+  subscribe(appId: string, handler: EventHandler, options?: SubscribeOptions): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

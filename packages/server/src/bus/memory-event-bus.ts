@@ -1,40 +1,66 @@
-import type { EventBus, EventHandler, ParleyEvent } from './event-bus.js';
+import type { EventBus, EventHandler, ParleyEvent, SubscribeOptions } from './event-bus.js';
 
 /**
  * In-process bus: the embedded default. Limits: best effort, one process;
  * a subscriber that throws is logged by the caller's handler wrapper and
- * does not affect other subscribers or the publisher.
+ * does not affect other subscribers or the publisher. Subscribers of one
+ * group take turns (round robin), so each event reaches one of them.
  */
+interface Subscription {
+  handler: EventHandler;
+  group?: string;
+}
+
 export class MemoryEventBus implements EventBus {
-  private readonly handlers = new Map<string, Set<EventHandler>>();
+  private readonly subs = new Map<string, Set<Subscription>>();
+  /** next turn per `${appId}\u0000${group}` */
+  private readonly turns = new Map<string, number>();
 
   constructor(private readonly onHandlerError: (err: unknown, event: ParleyEvent) => void = () => {}) {}
 
   async publish(event: ParleyEvent): Promise<void> {
     for (const key of [event.app_id, '*']) {
-      const set = this.handlers.get(key);
+      const set = this.subs.get(key);
       if (!set) continue;
-      for (const h of set) {
-        // Delivered asynchronously so a slow subscriber never holds up the message path.
-        queueMicrotask(() => {
-          Promise.resolve()
-            .then(() => h(event))
-            .catch((err) => this.onHandlerError(err, event));
-        });
+      const groups = new Map<string, Subscription[]>();
+      for (const s of set) {
+        if (s.group === undefined) this.deliver(s.handler, event);
+        else {
+          let g = groups.get(s.group);
+          if (!g) groups.set(s.group, (g = []));
+          g.push(s);
+        }
+      }
+      for (const [group, members] of groups) {
+        const turnKey = `${key}\u0000${group}`;
+        const turn = this.turns.get(turnKey) ?? 0;
+        this.turns.set(turnKey, turn + 1);
+        this.deliver(members[turn % members.length].handler, event);
       }
     }
   }
 
-  async subscribe(appId: string, handler: EventHandler): Promise<() => Promise<void>> {
-    let set = this.handlers.get(appId);
-    if (!set) this.handlers.set(appId, (set = new Set()));
-    set.add(handler);
+  private deliver(h: EventHandler, event: ParleyEvent): void {
+    // Delivered asynchronously so a slow subscriber never holds up the message path.
+    queueMicrotask(() => {
+      Promise.resolve()
+        .then(() => h(event))
+        .catch((err) => this.onHandlerError(err, event));
+    });
+  }
+
+  async subscribe(appId: string, handler: EventHandler, options: SubscribeOptions = {}): Promise<() => Promise<void>> {
+    let set = this.subs.get(appId);
+    if (!set) this.subs.set(appId, (set = new Set()));
+    const sub: Subscription = { handler, group: options.group };
+    set.add(sub);
     return async () => {
-      set!.delete(handler);
+      set!.delete(sub);
     };
   }
 
   async close(): Promise<void> {
-    this.handlers.clear();
+    this.subs.clear();
+    this.turns.clear();
   }
 }

@@ -21,6 +21,7 @@ export const OptionsSchema = Type.Object({
   location: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'location/presence backend'),
   seq: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'sequence allocator backend'),
   bus: opt(Type.Union([Type.Literal('memory'), Type.Literal('nats')], { default: 'memory' }), 'event bus backend'),
+  control: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'control plane backend (cache invalidations, revocations, kicks across processes)'),
   transport: opt(Type.Union([Type.Literal('inproc'), Type.Literal('tcp')], { default: 'inproc' }), 'link ↔ dispatch transport'),
   commit_window_ms: opt(Type.Number({ minimum: 0, maximum: 100, default: 2 }), 'group commit: how long dispatch gathers messages into one transaction'),
   commit_max_batch: opt(Type.Integer({ minimum: 1, maximum: 10000, default: 512 }), 'group commit: most messages per transaction'),
@@ -39,7 +40,13 @@ export const OptionsSchema = Type.Object({
   mysql_url: opt(Type.String({ default: '' }), 'mysql://user:pass@host:port/db of the primary (store=mysql)'),
   mysql_replica_url: opt(Type.String({ default: '' }), 'replica for history and search reads (store=mysql; default: the primary)'),
   redis_url: opt(Type.String({ default: 'redis://127.0.0.1:6379' }), 'Redis for location/seq/registry'),
+  redis_prefix: opt(Type.String({ default: 'parley:' }), 'prefix of every Redis key and channel Parley uses (clusters sharing one Redis need different ones)'),
   nats_url: opt(Type.String({ default: 'nats://127.0.0.1:4222' }), 'NATS JetStream for the event bus'),
+  nats_stream: opt(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'PARLEY_EVENTS' }), 'JetStream stream of the event bus (bus=nats; created if missing)'),
+  nats_subject_prefix: opt(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'parley' }), 'events go to <prefix>.<app>.events (bus=nats; streams sharing one NATS need different ones)'),
+  ops_token: opt(Type.String({ default: '' }), 'when set, GET /metrics and /docs need Authorization: Bearer <ops_token>'),
+  ops_port: opt(Type.Integer({ minimum: -1, maximum: 65535, default: -1 }), '-1: /metrics and /docs on the HTTP port; otherwise they move to a separate listener on this port (0: any free port) at --ops-host'),
+  ops_host: opt(Type.String({ default: '127.0.0.1' }), 'address of the ops listener (ops_port ≥ 0)'),
   link_id: opt(Type.String({ default: '' }), 'stable id of this link process (default: random per start)'),
 }, { additionalProperties: false });
 

@@ -40,7 +40,8 @@ export class WebhookSender {
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.bus.subscribe('*', (e) => this.onEvent(e));
+    // One consumer group for every api process: each event's webhook is sent once per cluster.
+    this.unsubscribe = await this.bus.subscribe('*', (e) => this.onEvent(e), { group: 'webhooks' });
   }
 
   async stop(): Promise<void> {

@@ -83,7 +83,7 @@ export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<
     options: { commitWindowMs: 0, commitMaxBatch: 64, maxContentBytes: 16384 },
     clock, log, metrics,
   });
-  const { app: appRow, api_key } = await core.apps.create('acme', 'Acme', opts.settings);
+  const { app: appRow, api_key } = await core.apps.create('acme', 'Acme', { allow_registration: true, ...opts.settings });
   let ready = true;
   const app = await buildApi({
     core, verifier, metrics, log,

@@ -55,3 +55,38 @@ export function runBusContract(name: string, make: () => Promise<{ bus: EventBus
     });
   });
 }
+
+/**
+ * Consumer groups (two processes on one bus backend; the in-process bus
+ * passes the same bus twice): subscribers of one group share the events,
+ * every event reaches the group, and an ungrouped subscriber still gets all.
+ */
+export function runGroupBusContract(name: string, makePair: () => Promise<{ a: EventBus; b: EventBus; cleanup: () => Promise<void> }>): void {
+  describe(`EventBus contract, consumer groups: ${name}`, () => {
+    const app = `app_${randomBytes(4).toString('hex')}`;
+
+    it('two subscribers in one group each get a share, and every event is delivered', async () => {
+      const { a, b, cleanup } = await makePair();
+      try {
+        const atA: string[] = [];
+        const atB: string[] = [];
+        const everyone: string[] = [];
+        // Handlers take a moment, as webhook calls do, so neither member can take everything at once.
+        const slow = (into: string[]) => async (e: ParleyEvent) => {
+          into.push(e.id);
+          await new Promise((r) => setTimeout(r, 2));
+        };
+        await a.subscribe(app, slow(atA), { group: 'hooks' });
+        await b.subscribe(app, slow(atB), { group: 'hooks' });
+        await b.subscribe(app, (e) => void everyone.push(e.id));
+        const N = 120;
+        for (let i = 0; i < N; i++) await a.publish({ id: `${app}-g${i}`, type: 'message.created', app_id: app, at: Date.now(), data: { i } });
+        await until(() => new Set([...atA, ...atB]).size === N && everyone.length >= N, 30_000);
+        assert.ok(atA.length > 0 && atB.length > 0, `both members got a share (${atA.length} + ${atB.length})`);
+        assert.equal(new Set(everyone).size, N, 'the ungrouped subscriber got every event');
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}

@@ -81,3 +81,102 @@ export function runLocationContract(name: string, make: () => Promise<{ location
     });
   });
 }
+
+/** Two instances of a distributed implementation on one backend (two dispatcher processes). */
+export interface LocationPair {
+  a: Location;
+  b: Location;
+  cleanup: () => Promise<void>;
+}
+
+async function pollUntil(what: string, pred: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * What only several instances show (seams issue): a kick crossing instances,
+ * atomic login policy under concurrent logins, entries expiring with a link
+ * that stops heartbeating, a restarted link's old entries fenced off.
+ * `makePair(linkTtlMs)` gives two instances whose links expire after that long.
+ */
+export function runSharedLocationContract(name: string, makePair: (linkTtlMs: number) => Promise<LocationPair>): void {
+  describe(`Location contract, two instances: ${name}`, () => {
+    const app = `app_${randomBytes(4).toString('hex')}`;
+    const conn = (user: string, id: string, platform: ConnRef['platform'], link: string, boot?: string): ConnRef =>
+      ({ app_id: app, user_id: user, conn_id: id, link_id: link, boot_id: boot, platform, connected_at: 1_700_000_000_000 });
+
+    it('a login through one instance kicks the same platform\'s connection registered through the other', async () => {
+      const { a, b, cleanup } = await makePair(60_000);
+      try {
+        const r1 = await a.register(conn('k1', 'c1', 'web', 'L1', 'boot1'), 'one_per_platform');
+        assert.deepEqual(r1, { kicked: [], first: true });
+        const r2 = await b.register(conn('k1', 'c2', 'web', 'L2', 'boot2'), 'one_per_platform');
+        assert.equal(r2.first, false);
+        assert.deepEqual(r2.kicked, [conn('k1', 'c1', 'web', 'L1', 'boot1')], 'the kicked connection comes back whole, with its link and boot id');
+        assert.deepEqual((await a.lookup(app, ['k1'])).map((c) => [c.conn_id, c.link_id]), [['c2', 'L2']]);
+        assert.deepEqual(await a.connectionsOfLink('L1'), []);
+        assert.deepEqual((await a.connectionsOfLink('L2')).map((c) => c.conn_id), ['c2']);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('concurrent logins of one user on both instances: exactly one survives, every other is kicked once', async () => {
+      const { a, b, cleanup } = await makePair(60_000);
+      try {
+        const n = 20;
+        const results = await Promise.all(Array.from({ length: n }, (_, i) =>
+          (i % 2 ? a : b).register(conn('k2', `r${i}`, 'ios', i % 2 ? 'L1' : 'L2'), 'one_per_platform')));
+        const left = await b.lookup(app, ['k2']);
+        assert.equal(left.length, 1);
+        const kicked = results.flatMap((r) => r.kicked.map((k) => k.conn_id));
+        assert.equal(kicked.length, n - 1);
+        assert.equal(new Set([...kicked, left[0].conn_id]).size, n, 'each connection kicked at most once, the survivor never');
+        assert.equal(results.filter((r) => r.first).length, 1, 'exactly one login saw itself first');
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('a link that stops heartbeating drops out of lookups; a heartbeat of a link that is alive keeps its entries', async () => {
+      // A TTL long enough that one heartbeat-then-lookup round trip never outlasts it, even on a loaded machine.
+      const { a, b, cleanup } = await makePair(2000);
+      try {
+        await a.register(conn('k3', 'dead', 'web', 'Ldead'), 'unlimited');
+        await b.register(conn('k3', 'alive', 'ios', 'Lalive'), 'unlimited');
+        await pollUntil('the silent link\'s entry to expire', async () => {
+          await b.heartbeat('Lalive');
+          const ids = (await b.lookup(app, ['k3'])).map((c) => c.conn_id);
+          assert.ok(ids.includes('alive'), 'the heartbeating link stays');
+          return !ids.includes('dead');
+        });
+        // The expired entry no longer counts for the login policy nor for "first".
+        await b.heartbeat('Lalive');
+        const r = await a.register(conn('k3', 'again', 'web', 'Lnew'), 'one_per_platform');
+        assert.deepEqual(r.kicked, [], 'the dead web connection is not kicked: it is gone');
+        assert.equal(r.first, false, 'the live ios connection is still there');
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('a restarted link (new boot id) fences off the entries of its earlier life', async () => {
+      const { a, b, cleanup } = await makePair(60_000);
+      try {
+        await a.register(conn('k4', 'old', 'web', 'L9', 'life1'), 'unlimited');
+        assert.equal((await b.lookup(app, ['k4'])).length, 1);
+        await b.register(conn('k5', 'new', 'web', 'L9', 'life2'), 'unlimited');
+        assert.deepEqual(await a.lookup(app, ['k4']), [], 'the old life is never pushed to');
+        assert.deepEqual((await a.connectionsOfLink('L9')).map((c) => c.conn_id), ['new']);
+        const r = await b.register(conn('k4', 'back', 'web', 'L9', 'life2'), 'one_per_platform');
+        assert.deepEqual(r, { kicked: [], first: true }, 'a fenced entry is neither kicked nor counted');
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}

@@ -128,3 +128,40 @@ export function runSeqContract(name: string, make: (reserve: SeqReserve) => Prom
     });
   });
 }
+
+/**
+ * Two allocators sharing one backend's state (two dispatcher processes on one
+ * Redis), not only one store: never the same seq, each caller's seqs
+ * increasing, every seq inside a reserved block. `makePair` wires both to
+ * the same reserve and the same backend.
+ */
+export function runSharedSeqContract(
+  name: string,
+  makePair: (reserve: SeqReserve) => Promise<{ a: SeqAllocator; b: SeqAllocator; cleanup: () => Promise<void> }>,
+): void {
+  describe(`SeqAllocator contract, two instances on one backend: ${name}`, () => {
+    const app = `app_${randomBytes(4).toString('hex')}`;
+
+    it('two allocators at once never hand out the same seq, and one caller\'s seqs increase', async () => {
+      const f = fakeReserve();
+      const { a, b, cleanup } = await makePair(f.reserve);
+      try {
+        const sequential = async (s: SeqAllocator) => {
+          const got: number[] = [];
+          for (let i = 0; i < 150; i++) got.push(await s.next(app, 'g:shared'));
+          return got;
+        };
+        const burst = (s: SeqAllocator) => Promise.all(Array.from({ length: 100 }, () => s.next(app, 'g:shared')));
+        const [sa, sb, ba, bb] = await Promise.all([sequential(a), sequential(b), burst(a), burst(b)]);
+        for (const run of [sa, sb]) {
+          for (let i = 1; i < run.length; i++) assert.ok(run[i] > run[i - 1], 'one caller\'s seqs increase');
+        }
+        const all = [...sa, ...sb, ...ba, ...bb];
+        assert.equal(new Set(all).size, all.length, 'no seq handed out twice');
+        for (const s of all) assert.ok(f.calls.some((c) => c.first <= s && s <= c.last), `seq ${s} lies in a reserved block`);
+      } finally {
+        await cleanup();
+      }
+    });
+  });
+}

@@ -5,7 +5,7 @@ import type { Options } from '../../src/config/options.js';
  * Which backends a test run uses, from the environment, so the API and
  * end-to-end suites run unchanged on every backend (Dendrite's "with all
  * databases"): PARLEY_TEST_STORE=sqlite|mysql, PARLEY_TEST_LOCATION=memory|redis,
- * PARLEY_TEST_SEQ=memory|redis, PARLEY_TEST_BUS=memory|nats, and the engines'
+ * PARLEY_TEST_SEQ=memory|redis, PARLEY_TEST_BUS=memory|nats, PARLEY_TEST_CONTROL=memory|redis, and the engines'
  * addresses PARLEY_TEST_MYSQL_URL, PARLEY_TEST_REDIS_URL, PARLEY_TEST_NATS_URL.
  * Unset means the embedded default. The values are checked by the same option
  * schema as the server's (a typo fails loudly), and the backends are then
@@ -16,6 +16,7 @@ const VARS = {
   PARLEY_TEST_LOCATION: 'location',
   PARLEY_TEST_SEQ: 'seq',
   PARLEY_TEST_BUS: 'bus',
+  PARLEY_TEST_CONTROL: 'control',
   PARLEY_TEST_MYSQL_URL: 'mysql_url',
   PARLEY_TEST_REDIS_URL: 'redis_url',
   PARLEY_TEST_NATS_URL: 'nats_url',
