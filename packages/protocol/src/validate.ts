@@ -11,9 +11,37 @@ const contentChecks = new Map<string, TypeCheck<TSchema>>(
   Object.entries(CONTENT_SCHEMAS).map(([type, schema]) => [type, TypeCompiler.Compile(schema)]),
 );
 
+/**
+ * Deepest nesting of arrays and objects accepted anywhere in a frame or an
+ * HTTP body (the frame or body itself is level 1). Free-form JSON (message
+ * content, user meta, notification data) deeper than this would overflow the
+ * stack when it is serialized later, so it is refused up front with
+ * `invalid_field`; the size limits apply as well.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** True when `value` nests arrays/objects deeper than `max`; iterative, so a hostile value cannot overflow the stack here. */
+export function exceedsJsonDepth(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: Array<[object, number]> = [];
+  if (value !== null && typeof value === 'object') stack.push([value, 1]);
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child as object, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** Longest token accepted in `auth` (the frame schema's limit). */
+const MAX_TOKEN_CHARS = 4096;
+
+export const DEPTH_MESSAGE = `JSON nests deeper than ${MAX_JSON_DEPTH} levels`;
+
 export type ParseResult =
   | { ok: true; frame: ClientFrame }
-  | { ok: false; error: ParleyError; id?: ReqId };
+  | { ok: false; error: ParleyError; id?: ReqId; op?: string };
 
 function reqIdOf(obj: Record<string, unknown>): ReqId | undefined {
   const id = obj.id;
@@ -32,12 +60,17 @@ export function checkClientFrame(value: unknown): ParseResult {
   }
   const obj = value as Record<string, unknown>;
   const id = reqIdOf(obj);
+  if (exceedsJsonDepth(obj)) return { ok: false, id, error: new ParleyError('invalid_field', DEPTH_MESSAGE) };
   const check = typeof obj.op === 'string' ? frameChecks.get(obj.op) : undefined;
   if (!check) {
     return { ok: false, id, error: new ParleyError('unknown_op', `unknown op: ${String(obj.op).slice(0, 32)}`) };
   }
+  // A missing, empty, oversize or non-string token is a bad token, not a bad field: the session closes on it (4001).
+  if (obj.op === 'auth' && !(typeof obj.token === 'string' && obj.token.length >= 1 && obj.token.length <= MAX_TOKEN_CHARS)) {
+    return { ok: false, id, op: 'auth', error: new ParleyError('token_invalid', 'token is missing, empty or too long') };
+  }
   if (!check.Check(value)) {
-    return { ok: false, id, error: new ParleyError('invalid_field', `${obj.op} ${firstError(check, value)}`) };
+    return { ok: false, id, op: obj.op as string, error: new ParleyError('invalid_field', `${obj.op} ${firstError(check, value)}`) };
   }
   const frame = value as ClientFrame;
   if (frame.op === 'send') {

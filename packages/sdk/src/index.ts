@@ -1,6 +1,8 @@
 /**
  * @parley/sdk — browser-safe entry: no Node modules, uses the global WebSocket
- * unless given a ConnectionFactory. Node apps import `@parley/sdk/node`.
+ * unless given a ConnectionFactory. Under Node, `@parley/sdk` resolves to
+ * `@parley/sdk/node` instead (the package's "node" export condition), whose
+ * ParleyClient uses `ws`: Node 20 has no global WebSocket.
  */
 export { ParleyClient } from './client.js';
 export type { ClientOptions, SendTextOptions, HistoryQuery, SearchFilters, ConversationSettings } from './client.js';

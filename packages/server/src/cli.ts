@@ -1,45 +1,58 @@
 #!/usr/bin/env node
 import { ConfigError, helpText, loadOptions } from './config/load-options.js';
+import type { Options } from './config/options.js';
 import { startPlatform } from './platform.js';
 import { appCommand } from './app-admin.js';
+import { formatBanner } from './startup/banner.js';
+import { describeStartError } from './startup/start-errors.js';
 
 /**
- * `parley start [options]` — the composition root's front door. Exits non-zero
- * with a one-line message on bad configuration; drains and flushes on
- * SIGINT/SIGTERM.
+ * `parley start [options]` — the composition root's front door; `parley`
+ * alone prints the help. A start that fails for a reason the operator can fix
+ * prints one line naming the option (no stack trace) and exits 1 (2 for bad
+ * configuration); SIGINT/SIGTERM drain and flush.
  */
 async function main(): Promise<void> {
-  const [command = 'start', ...rest] = process.argv.slice(2);
-  if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(helpText() + '\n');
     return;
   }
-  if (command !== 'start' && command !== 'app') {
-    process.stderr.write(`parley: unknown command "${command}" (try: parley start --help)\n`);
-    process.exit(2);
+  if (command !== 'start' && command !== 'app') fail(`unknown command "${command}" (try: parley --help)`, 2);
+  if (command === 'app') {
+    // positional words first (create <id> [name...]), then options; --json takes no value
+    const json = rest.includes('--json');
+    const args = rest.filter((a) => a !== '--json');
+    const firstFlag = args.findIndex((a) => a.startsWith('--'));
+    const words = firstFlag < 0 ? args : args.slice(0, firstFlag);
+    const options = configure(firstFlag < 0 ? [] : args.slice(firstFlag));
+    try {
+      await appCommand(words, options, process.stdout, { json });
+    } catch (err) {
+      const line = describeStartError(err);
+      if (line === undefined) throw err;
+      fail(line, err instanceof ConfigError ? 2 : 1);
+    }
+    return;
   }
-  let options;
+
+  const options = configure(rest);
+  let platform;
   try {
-    if (command === 'app') {
-      // positional words first (create <id> [name...]), then options
-      const firstFlag = rest.findIndex((a) => a.startsWith('--'));
-      const words = firstFlag < 0 ? rest : rest.slice(0, firstFlag);
-      await appCommand(words, loadOptions({ argv: firstFlag < 0 ? [] : rest.slice(firstFlag), env: process.env }), process.stdout);
-      return;
-    }
-    options = loadOptions({ argv: rest, env: process.env });
+    platform = await startPlatform(options);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`parley: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
+    const line = describeStartError(err);
+    if (line === undefined) throw err;
+    fail(line, 1);
   }
-  const platform = await startPlatform(options);
-  process.stdout.write(
-    `Parley is running: web client and HTTP API ${platform.httpUrl}/  (API docs ${platform.httpUrl}/docs)\n` +
-    `  WebSocket ${platform.wsUrl}   TCP ${options.host}:${platform.tcpPort}   data ${options.data_dir}\n`,
-  );
+  const defaultApp = await platform.core.apps.get('default').catch(() => undefined);
+  process.stdout.write(formatBanner({
+    httpUrl: platform.httpUrl, wsUrl: platform.wsUrl, opsUrl: platform.opsUrl ?? platform.httpUrl,
+    tcpAddress: `${platform.options.host}:${platform.tcpPort}`, dataDir: platform.options.data_dir,
+    credentialsFile: platform.defaultApp?.file ?? `${platform.options.data_dir}/default-app.json`,
+    defaultRegistration: defaultApp?.settings.allow_registration,
+    ...(platform.defaultApp ? { newDefaultApp: platform.defaultApp } : {}),
+  }) + '\n');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -54,7 +67,21 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
+function configure(argv: string[]): Options {
+  try {
+    return loadOptions({ argv, env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+}
+
+function fail(line: string, code: number): never {
+  process.stderr.write(`parley: ${line}\n`);
+  process.exit(code);
+}
+
 main().catch((err) => {
-  process.stderr.write(`parley: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`parley: failed to start (unexpected error, please report): ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

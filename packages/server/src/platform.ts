@@ -32,6 +32,9 @@ import { WebhookSender } from './services/webhook-sender.js';
 import { buildApi } from './api/api-server.js';
 import { LinkServer } from './link/link-server.js';
 import type { FastifyInstance } from 'fastify';
+import { checkBeforeStart } from './startup/start-checks.js';
+import { acquireDataDirLock } from './startup/data-dir-lock.js';
+import { listenOps, newListenerSecret } from './api/ops-access.js';
 
 export interface RunningPlatform {
   options: Options;
@@ -44,6 +47,8 @@ export interface RunningPlatform {
   httpUrl: string;
   wsUrl: string;
   tcpPort: number;
+  /** the ops listener serving /metrics and /docs, when ops_port ≥ 0 */
+  opsUrl?: string;
   /** first start only: the default app's credentials */
   defaultApp?: { app_id: string; api_key: string; file: string };
   stop(): Promise<void>;
@@ -178,7 +183,7 @@ function defaultWebDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
 }
 
-export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; quiet?: boolean } = {}): Promise<RunningPlatform> {
+export async function startPlatform(given: Options, extra: { clock?: Clock; log?: Logger; /** accepted for callers; the platform itself prints nothing (the CLI prints the banner) */ quiet?: boolean } = {}): Promise<RunningPlatform> {
   // Paths are made absolute once, here: static file serving requires it, and the defaults are relative (./data).
   const options: Options = {
     ...given,
@@ -189,8 +194,18 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   const clock = extra.clock ?? systemClock;
   const log = extra.log ?? pino({ level: options.log_level });
   const metrics = new Metrics();
+  // Nothing is created before these pass; then the data dir is ours until the process ends (store=mysql keeps no per-message state there).
+  await checkBeforeStart(options);
   checkTopology(options);
-  const backends = await createBackends(options, { clock, log });
+  mkdirSync(options.data_dir, { recursive: true });
+  const lock = options.store === 'sqlite' ? acquireDataDirLock(options.data_dir) : undefined;
+  let backends: Backends;
+  try {
+    backends = await createBackends(options, { clock, log });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 
   const keys = await loadOrCreateSigningKeys(join(options.data_dir, 'keys'));
   const issuer = new TokenIssuer({ keys, ttlSec: options.token_ttl_sec, now: clock });
@@ -207,16 +222,18 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
     clock, log, metrics,
   });
 
-  const defaultApp = await ensureDefaultApp(core, options, log, extra.quiet === true);
+  const defaultApp = await ensureDefaultApp(core, options, log);
   const webhooks = new WebhookSender(backends.bus, core.apps, log);
   await webhooks.start();
 
   let ready = true;
+  const opsSecret = options.ops_port >= 0 ? newListenerSecret() : undefined;
   const api = await buildApi({
     core, verifier, metrics, log,
     options: {
       uploadDir: join(options.data_dir, 'uploads'), uploadMaxBytes: options.upload_max_bytes,
       webDir: options.web_dir || defaultWebDir(), apiRatePerSec: options.api_rate_per_sec,
+      opsAccess: { token: options.ops_token, ...(opsSecret ? { listenerSecret: opsSecret } : {}) },
     },
     readiness: async () => ready,
   });
@@ -239,6 +256,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   link.attachWebSocket(api.server, '/ws');
   await api.listen({ host: options.host, port: options.http_port });
   const tcpPort = await link.listenTcp(options.tcp_port, options.host);
+  const ops = opsSecret ? await listenOps(api, opsSecret, options.ops_host, options.ops_port) : undefined;
   const addr = api.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : options.http_port;
   const httpUrl = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${httpPort}`;
@@ -247,6 +265,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   let stopped = false;
   return {
     options, core, api, link, log, metrics, httpUrl, wsUrl: `${httpUrl.replace('http', 'ws')}/ws`, tcpPort, defaultApp,
+    ...(ops ? { opsUrl: `http://${options.ops_host}:${ops.port}` } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -256,28 +275,24 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await core.committer.flush();
       await core.publisher.flush();
       await link.close();
+      if (ops) await new Promise((r) => (ops.server.close(r), ops.server.closeAllConnections()));
       await api.close();
       await linkSide.close();
       await transport.dispatchSide.close();
       await webhooks.stop();
       core.plane.close();
       await closeBackends(backends);
+      lock?.release();
     },
   };
 }
 
-/** On the very first start, create the default app and show its key once. */
-async function ensureDefaultApp(core: Core, options: Options, log: Logger, quiet: boolean) {
+/** On the very first start, create the default app; the CLI's banner shows its key once, after the listeners are up. */
+async function ensureDefaultApp(core: Core, options: Options, log: Logger) {
   if ((await core.apps.list()).length > 0) return undefined;
-  const { app, api_key } = await core.apps.create('default', 'Default app');
+  const { app, api_key } = await core.apps.create('default', 'Default app', { allow_registration: true });
   const file = join(options.data_dir, 'default-app.json');
   writeFileSync(file, JSON.stringify({ app_id: app.app_id, api_key, created_at: app.created_at }, null, 2) + '\n', { mode: 0o600 });
-  if (!quiet) {
-    process.stdout.write(
-      `\nParley created the default app on first start.\n  app id:  ${app.app_id}\n  API key: ${api_key}\n` +
-      `The key is shown once; it is also stored in ${file} (mode 600).\n\n`,
-    );
-  }
   log.info({ app_id: app.app_id, file, exists: existsSync(file) }, 'default app created');
   return { app_id: app.app_id, api_key, file };
 }

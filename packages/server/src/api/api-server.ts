@@ -5,7 +5,10 @@ import type { Metrics } from '../metrics.js';
 import { createAuthHooks, type TokenVerifying } from './auth.js';
 import { registerDocs } from './docs.js';
 import { installErrorHandling } from './errors.js';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthRoutes } from './health.js';
+import { installOpsAccess, type OpsAccessOptions } from './ops-access.js';
+import type { LoginThrottleOptions } from '../auth/login-throttle.js';
 import { RateLimiter } from './rate-limit.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { RouteDeps } from './route-deps.js';
@@ -20,7 +23,7 @@ import { clientMessageRoutes } from './routes-client-messages.js';
 import { clientRelationRoutes } from './routes-client-relations.js';
 import { clientUserRoutes } from './routes-client-users.js';
 import { uploadRoutes } from './uploads.js';
-import { typeboxValidatorCompiler } from './validation.js';
+import { refuseNullBody, typeboxValidatorCompiler } from './validation.js';
 import { spaFallback, webClientDir, webRoutes } from './web.js';
 
 export interface ApiOptions {
@@ -34,6 +37,10 @@ export interface ApiOptions {
   apiRatePerSec: number;
   /** JSON request bodies above this are refused with frame_too_large (default 1 MiB) */
   bodyLimit?: number;
+  /** who may read /metrics and /docs (ops-access.ts); default: anyone on the HTTP port */
+  opsAccess?: OpsAccessOptions;
+  /** login throttling (auth/login-throttle.ts); defaults there */
+  loginThrottle?: LoginThrottleOptions;
 }
 
 export interface ApiDeps {
@@ -64,9 +71,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? MiB,
     // Request counts and latencies live in /metrics; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // Room for the longest valid conv_id (131 characters); longer parameters answer uri_too_long.
+    routerOptions: { maxParamLength: 256 },
+    frameworkErrors, clientErrorHandler,
   });
+  // Only JSON (and multipart on /v1/uploads) bodies: text/plain answers bad_frame like any unsupported type.
+  app.removeContentTypeParser('text/plain');
 
   app.setValidatorCompiler(typeboxValidatorCompiler);
+  app.addHook('preValidation', refuseNullBody);
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   const webRoot = webClientDir(options.webDir);
   installErrorHandling(app, { notFoundFallback: spaFallback(webRoot) });
@@ -80,6 +93,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
+  installOpsAccess(app, options.opsAccess ?? {});
   await registerDocs(app);
   await app.register(healthRoutes, { metrics, readiness: deps.readiness });
 
@@ -89,7 +103,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminMessageRoutes, { prefix: '/v1/admin', ...r });
   await app.register(adminSettingsRoutes, { prefix: '/v1/admin', ...r });
 
-  await app.register(clientAuthRoutes, { prefix: '/v1', ...r });
+  await app.register(clientAuthRoutes, { prefix: '/v1', ...r, ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}) });
   await app.register(clientUserRoutes, { prefix: '/v1', ...r });
   await app.register(clientConversationRoutes, { prefix: '/v1', ...r });
   await app.register(clientMessageRoutes, { prefix: '/v1', ...r });

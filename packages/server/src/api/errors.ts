@@ -18,12 +18,27 @@ export function errorBody(err: ParleyError): ErrorBodyJson {
   return { error: err.toJSON() };
 }
 
+/** A ParleyError that says when to come back: every 429 answer carries `Retry-After` (seconds). */
+export class RetryLaterError extends ParleyError {
+  constructor(code: ErrorCode, readonly retryAfterSec: number, message?: string) {
+    super(code, message);
+  }
+}
+
+/** Seconds for `Retry-After`: the error's own hint, else 1. */
+export function retryAfterOf(err: ParleyError): number {
+  return err instanceof RetryLaterError ? Math.max(1, Math.ceil(err.retryAfterSec)) : 1;
+}
+
 export function sendError(reply: FastifyReply, err: ParleyError): FastifyReply {
+  if (err.status === 429) reply.header('retry-after', String(retryAfterOf(err)));
   return reply.code(err.status).type('application/json; charset=utf-8').send(errorBody(err));
 }
 
 /** Framework and plugin errors, by their code, mapped to the catalogue. */
 const FRAMEWORK_CODES: Record<string, (e: FastifyError) => ParleyError> = {
+  FST_ERR_BAD_URL: () => new ParleyError('bad_frame', 'the request URL is not valid (bad percent-encoding)'),
+  FST_ERR_MAX_PARAM_LENGTH: () => new ParleyError('uri_too_long', 'a path parameter is too long'),
   FST_ERR_CTP_INVALID_JSON_BODY: () => new ParleyError('bad_frame', 'request body is not valid JSON'),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => new ParleyError('bad_frame', 'request body is empty but declared as JSON'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => new ParleyError('bad_frame', e.message),
@@ -45,7 +60,10 @@ function byStatus(status: number, message: string): ParleyError {
     case 403: return new ParleyError('forbidden');
     case 404: return new ParleyError('not_found');
     case 409: return new ParleyError('conflict');
+    case 408: return new ParleyError('request_timeout');
     case 413: return new ParleyError('frame_too_large');
+    case 414: return new ParleyError('uri_too_long');
+    case 431: return new ParleyError('headers_too_large');
     case 429: return new ParleyError('rate_limited');
     case 503: return new ParleyError('unavailable');
     default: return new ParleyError('bad_frame', message);

@@ -1,4 +1,4 @@
-import { ParleyError } from '@parley/protocol';
+import { RetryLaterError } from './errors.js';
 
 /**
  * Token buckets per caller (an app's API key, a user, or an IP for the
@@ -43,9 +43,9 @@ export class RateLimiter {
     return true;
   }
 
-  /** Throw `rate_limited` when over the rate. */
+  /** Throw `rate_limited` (with the seconds until a token is back, for Retry-After) when over the rate. */
   check(key: string): void {
-    if (!this.take(key)) throw new ParleyError('rate_limited');
+    if (!this.take(key)) throw new RetryLaterError('rate_limited', (1 - (this.buckets.get(key)?.tokens ?? 0)) / this.ratePerSec);
   }
 
   clear(): void {

@@ -27,6 +27,12 @@ type Pair = Static<typeof PairParams>;
 export async function adminUserRoutes(app: FastifyInstance, { core, auth }: RouteDeps): Promise<void> {
   app.addHook('onRequest', auth.apiKey);
   const rel = relationsOf(core);
+  // Relations of a user that does not exist are a 404, not an empty list (core.users.get throws not_found).
+  const known = async (req: { params: UserParams & { other_id?: string } }, appId: string): Promise<string> => {
+    await core.users.get(appId, req.params.user_id);
+    if (req.params.other_id !== undefined) await core.users.get(appId, req.params.other_id);
+    return appId;
+  };
 
   app.post<{ Body: Static<typeof CreateUser> }>('/users', {
     schema: adminRoute({ summary: 'Create a user', body: CreateUser, response: responses(201, UserProfile) }),
@@ -63,25 +69,25 @@ export async function adminUserRoutes(app: FastifyInstance, { core, auth }: Rout
 
   app.get<{ Params: UserParams }>('/users/:user_id/friends', {
     schema: adminRoute({ summary: "List a user's friends", params: UserIdParams, response: responses(200, Friends) }),
-  }, async (req) => rel.friends(appOf(req).app_id, req.params.user_id));
+  }, async (req) => rel.friends(await known(req, appOf(req).app_id), req.params.user_id));
 
   app.post<{ Params: UserParams; Body: Static<typeof UserIdBody> }>('/users/:user_id/friends', {
     schema: adminRoute({ summary: 'Make two users friends (both ways)', params: UserIdParams, body: UserIdBody, response: responses(200, Friends) }),
-  }, async (req) => rel.addFriend(appOf(req).app_id, req.params.user_id, req.body.user_id));
+  }, async (req) => rel.addFriend(await known(req, appOf(req).app_id), req.params.user_id, req.body.user_id));
 
   app.delete<{ Params: Pair }>('/users/:user_id/friends/:other_id', {
     schema: adminRoute({ summary: 'End a friendship (both ways)', params: PairParams, response: responses(200, Friends) }),
-  }, async (req) => rel.removeFriend(appOf(req).app_id, req.params.user_id, req.params.other_id));
+  }, async (req) => rel.removeFriend(await known(req, appOf(req).app_id), req.params.user_id, req.params.other_id));
 
   app.get<{ Params: UserParams }>('/users/:user_id/blocks', {
     schema: adminRoute({ summary: 'List the users a user blocks', params: UserIdParams, response: responses(200, Blocked) }),
-  }, async (req) => rel.blocked(appOf(req).app_id, req.params.user_id));
+  }, async (req) => rel.blocked(await known(req, appOf(req).app_id), req.params.user_id));
 
   app.post<{ Params: UserParams; Body: Static<typeof UserIdBody> }>('/users/:user_id/blocks', {
     schema: adminRoute({ summary: 'Block a user on behalf of a user', params: UserIdParams, body: UserIdBody, response: responses(200, Blocked) }),
-  }, async (req) => rel.block(appOf(req).app_id, req.params.user_id, req.body.user_id));
+  }, async (req) => rel.block(await known(req, appOf(req).app_id), req.params.user_id, req.body.user_id));
 
   app.delete<{ Params: Pair }>('/users/:user_id/blocks/:other_id', {
     schema: adminRoute({ summary: 'Unblock a user', params: PairParams, response: responses(200, Blocked) }),
-  }, async (req) => rel.unblock(appOf(req).app_id, req.params.user_id, req.params.other_id));
+  }, async (req) => rel.unblock(await known(req, appOf(req).app_id), req.params.user_id, req.params.other_id));
 }

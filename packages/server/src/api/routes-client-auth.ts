@@ -1,9 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Id } from '@parley/protocol';
+import { Id, ParleyError } from '@parley/protocol';
 import { toProfile } from '../services/user-service.js';
 import { userOf } from './auth.js';
 import type { RouteDeps } from './route-deps.js';
+import { LoginThrottle, type LoginThrottleOptions } from '../auth/login-throttle.js';
+import { RetryLaterError } from './errors.js';
 import { Name, Password, Session, clientRoute, responses } from './schemas.js';
 
 const Register = Type.Object({ app_id: Id, user_id: Id, password: Password, name: Type.Optional(Name) }, { additionalProperties: false });
@@ -15,7 +17,10 @@ const LogoutResult = Type.Object({ revoked: Type.Literal(true), kicked: Type.Int
  * whose users log in to the business line instead get tokens from their
  * backend (POST /v1/admin/users/{user_id}/tokens).
  */
-export async function clientAuthRoutes(app: FastifyInstance, { core, auth }: RouteDeps): Promise<void> {
+export async function clientAuthRoutes(app: FastifyInstance, { core, auth, loginThrottle }: RouteDeps & { loginThrottle?: LoginThrottleOptions }): Promise<void> {
+  const throttle = new LoginThrottle(loginThrottle);
+  app.addHook('onClose', async () => throttle.clear());
+
   app.post<{ Body: Static<typeof Register> }>('/auth/register', {
     onRequest: auth.anonymous,
     schema: clientRoute({ summary: 'Register with a password', body: Register, response: responses(201, Session) }, { anonymous: true }),
@@ -30,7 +35,16 @@ export async function clientAuthRoutes(app: FastifyInstance, { core, auth }: Rou
     schema: clientRoute({ summary: 'Log in with a password', body: Login, response: responses(200, Session) }, { anonymous: true }),
   }, async (req) => {
     const { app_id, user_id, password } = req.body;
-    const s = await core.users.login(app_id, user_id, password);
+    const wait = throttle.waitMs(app_id, user_id, req.ip);
+    if (wait > 0) throw new RetryLaterError('rate_limited', wait / 1000, 'too many failed logins; wait before trying again');
+    let s;
+    try {
+      s = await core.users.login(app_id, user_id, password);
+    } catch (err) {
+      if (err instanceof ParleyError && err.code === 'invalid_credentials') throttle.failed(app_id, user_id, req.ip);
+      throw err;
+    }
+    throttle.succeeded(app_id, user_id);
     return { user: toProfile(s.user), token: s.token, expires_at: s.expires_at };
   });
 

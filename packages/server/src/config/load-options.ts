@@ -72,6 +72,10 @@ export function loadOptions({ argv, env }: LoadInput): Options {
 
   if (!check.Check(merged)) {
     const e = check.Errors(merged).First();
+    const name = (e?.path.slice(1).split('/')[0] ?? '') as OptionName;
+    if (NAMES.includes(name)) {
+      throw new ConfigError(`invalid ${flagName(name)} (${name}, ${envName(name)}): got ${JSON.stringify(merged[name])}; allowed: ${allowedValues(name)}`);
+    }
     throw new ConfigError(`invalid option ${e?.path.slice(1) ?? ''}: ${e?.message ?? 'invalid'} (got ${JSON.stringify(e?.value)})`);
   }
   return merged as Options;
@@ -95,21 +99,35 @@ function parseFlags(argv: string[]): Record<string, string> {
   return out;
 }
 
+/** What an option accepts, in words: the literals of a choice, or the type and range of a number. */
+export function allowedValues(name: OptionName): string {
+  const s = OptionsSchema.properties[name] as { type?: string; anyOf?: Array<{ const?: unknown }>; minimum?: number; maximum?: number };
+  if (s.anyOf) return `one of ${s.anyOf.map((v) => String(v.const)).join(', ')}`;
+  if (s.type === 'integer' || s.type === 'number') {
+    const kind = s.type === 'integer' ? 'an integer' : 'a number';
+    if (s.minimum !== undefined && s.maximum !== undefined) return `${kind} from ${s.minimum} to ${s.maximum}`;
+    if (s.minimum !== undefined) return `${kind} of at least ${s.minimum}`;
+    return kind;
+  }
+  return 'text';
+}
+
 export function helpText(): string {
   const lines = [
-    'Usage: parley start [options]',
-    '       parley app create <app_id> [name] [options]   add a business line; prints its API key once',
-    '       parley app list [options]',
+    'Usage: parley start [options]                       run the platform (`parley` alone prints this help)',
+    '       parley app create <app_id> [name] [--json] [options]   add a business line; prints its API key once',
+    '       parley app list [--json] [options]',
     '',
     'Starts the Parley platform. With no options: every role in one process on embedded',
     'backends (SQLite file, in-memory location, in-process bus), web client at http://127.0.0.1:8080/.',
     '',
-    'Options (flag / environment variable / default):',
+    'Options (flag / environment variable / default), then what it does and the values allowed:',
   ];
   for (const name of NAMES) {
     const s = OptionsSchema.properties[name] as { default?: unknown; description?: string };
     lines.push(`  ${flagName(name).padEnd(22)} ${envName(name).padEnd(26)} default: ${JSON.stringify(s.default)}`);
-    lines.push(`      ${s.description ?? ''}`);
+    const allowed = allowedValues(name);
+    lines.push(`      ${s.description ?? ''}${allowed === 'text' ? '' : `; allowed: ${allowed}`}`);
   }
   lines.push('  --config <file>        PARLEY_CONFIG              JSON file with any of the options above (snake_case keys)');
   lines.push('  --help                                            print this text');

@@ -45,6 +45,9 @@ export const OptionsSchema = Type.Object({
   nats_url: opt(Type.String({ default: 'nats://127.0.0.1:4222' }), 'NATS JetStream for the event bus'),
   nats_stream: opt(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'PARLEY_EVENTS' }), 'JetStream stream of the event bus (bus=nats; created if missing)'),
   nats_subject_prefix: opt(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'parley' }), 'events go to <prefix>.<app>.events (bus=nats; streams sharing one NATS need different ones)'),
+  ops_token: opt(Type.String({ default: '' }), 'when set, GET /metrics and /docs need Authorization: Bearer <ops_token>'),
+  ops_port: opt(Type.Integer({ minimum: -1, maximum: 65535, default: -1 }), '-1: /metrics and /docs on the HTTP port; otherwise they move to a separate listener on this port (0: any free port) at --ops-host'),
+  ops_host: opt(Type.String({ default: '127.0.0.1' }), 'address of the ops listener (ops_port ≥ 0)'),
   link_id: opt(Type.String({ default: '' }), 'stable id of this link process (default: random per start)'),
 }, { additionalProperties: false });
 

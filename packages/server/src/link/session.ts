@@ -107,6 +107,8 @@ export class Session {
     if (!parsed.ok) {
       this.host.metrics?.framesIn?.inc({ op: '_invalid' });
       this.sendError(parsed.error, parsed.id);
+      // An unusable auth is an auth failure: close with 4001 now rather than wait for the auth timeout.
+      if (parsed.op === 'auth' && this.state === 'new') this.close(CLOSE_CODES.auth_failed, parsed.error.code);
       return;
     }
     this.host.metrics?.framesIn?.inc({ op: parsed.frame.op });

@@ -5,8 +5,9 @@ import type { ControlPlane } from '../control/control-plane.js';
 import type { AppRow, AppSettings, Store } from '../store/store.js';
 import type { Clock } from './clock.js';
 
+/** Settings of a new app. Password registration is off (safe default): an app switch turns it on; the quick-start default app turns it on itself. */
 export const DEFAULT_APP_SETTINGS: AppSettings = {
-  allow_registration: true,
+  allow_registration: false,
   require_friendship: false,
   read_receipts: true,
   recall_window_sec: 120,

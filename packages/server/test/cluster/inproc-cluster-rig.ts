@@ -20,7 +20,7 @@ import { closeBackends, createBackends } from '../../src/platform.js';
 import { StoreError, type Store } from '../../src/store/store.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { DispatchSide, LinkSide, Upstream } from '../../src/transport/transport.js';
-import { testOptions } from '../helpers/backends.js';
+import { cleanupTestEngines, testOptions } from '../helpers/backends.js';
 
 /**
  * The in-process cluster (issue 7's proof): 2 links × 2 dispatchers × 1 api
@@ -28,7 +28,9 @@ import { testOptions } from '../helpers/backends.js';
  * with several dispatch and link sides, the backends built once by the
  * composition root and shared (one store, location, seq allocator, bus), and
  * one control hub with an instance per process. Clients are the real SDK,
- * over WebSocket (link L1) and TCP (link L2).
+ * over WebSocket (link L1) and TCP (link L2). The backends are the test
+ * run's (helpers/backends.ts): memory by default, Redis location and seq with
+ * PARLEY_TEST_LOCATION=redis PARLEY_TEST_SEQ=redis (under a random key prefix).
  */
 export interface DispatchNode {
   name: string;
@@ -205,6 +207,7 @@ export async function startCluster(opts: { commitDeadlineMs?: number } = {}): Pr
       }
       for (const d of dispatchers) await d.side.close();
       await closeBackends(shared);
+      await cleanupTestEngines(options);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -19,6 +19,7 @@ import {
 import { guard } from './sqlite-errors.js';
 import { likeContains, likePrefix } from './search-text.js';
 import { patchParams, prepareDomainStatements, type DomainStatements } from './statements.js';
+import { createPrivateFile } from './private-file.js';
 
 export interface SqliteStoreOptions {
   /** database file; ':memory:' for a throwaway store (no WAL) */
@@ -75,6 +76,7 @@ export class SqliteStore implements Store {
     this.now = opts.now ?? Date.now;
     this.searchScanMaxMessages = opts.searchScanMaxMessages;
     this.db = guard('open database', () => {
+      createPrivateFile(opts.path);
       const db = new Database(opts.path);
       try {
         db.pragma('journal_mode = WAL');

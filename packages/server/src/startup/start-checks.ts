@@ -1,0 +1,65 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import { StartError } from './start-errors.js';
+
+/**
+ * Checks made before a start creates anything (data dir, database, keys,
+ * default app): a start that would fail on its data directory or a port
+ * fails first, with one line naming the option, and leaves nothing behind.
+ * The ports are probed by binding and releasing them; a port taken in the
+ * instant between probe and listen still fails the start (later, cleanly).
+ */
+export async function checkBeforeStart(o: { data_dir: string; host: string; http_port: number; tcp_port: number; ops_host?: string; ops_port?: number }): Promise<void> {
+  checkDataDir(o.data_dir);
+  await checkPort(o.host, o.http_port, '--http-port');
+  if (o.tcp_port !== o.http_port || o.tcp_port === 0) await checkPort(o.host, o.tcp_port, '--tcp-port');
+  else throw new StartError(`--http-port and --tcp-port are both ${o.http_port}; give them different ports`);
+  if (o.ops_port !== undefined && o.ops_port > 0) await checkPort(o.ops_host ?? o.host, o.ops_port, '--ops-port');
+}
+
+/** The directory exists and is writable, or can be created (its nearest existing ancestor is a writable directory). */
+export function checkDataDir(dir: string): void {
+  let probe = dir;
+  for (;;) {
+    let st;
+    try {
+      st = statSync(probe);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // ENOTDIR: some ancestor is a file; walking up finds it and names it.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new StartError(`--data-dir ${dir}: cannot read ${probe} (${code})`);
+      const up = dirname(probe);
+      if (up === probe) throw new StartError(`--data-dir ${dir}: no existing parent directory`);
+      probe = up;
+      continue;
+    }
+    if (!st.isDirectory()) throw new StartError(`--data-dir ${dir}: ${probe} is not a directory`);
+    try {
+      accessSync(probe, constants.W_OK | constants.X_OK);
+    } catch {
+      throw new StartError(`--data-dir ${dir}: ${probe === dir ? 'the directory' : `cannot create it: ${probe}`} is not writable by this user`);
+    }
+    return;
+  }
+}
+
+export function checkPort(host: string, port: number, flag: string): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', (err: NodeJS.ErrnoException) => reject(new StartError(listenProblem(err, host, port, flag))));
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  });
+}
+
+/** One line for a listen failure, naming the option. */
+export function listenProblem(err: NodeJS.ErrnoException, host: string, port: number, flag: string): string {
+  switch (err.code) {
+    case 'EADDRINUSE': return `${flag} ${port}: ${host}:${port} is already in use; stop the other process or choose another port`;
+    case 'EACCES': return `${flag} ${port}: not allowed to listen on ${host}:${port} (ports below 1024 need privileges)`;
+    case 'EADDRNOTAVAIL': return `--host ${host}: not an address of this machine`;
+    case 'ENOTFOUND': return `--host ${host}: cannot resolve this host name`;
+    default: return `${flag} ${port}: cannot listen on ${host}:${port} (${err.code ?? err.message})`;
+  }
+}
