@@ -12,7 +12,7 @@ import { convsOfUser, SEARCH_QUERIES, userId } from '../seed/corpus.js';
 import type { MysqlSeedConfig } from '../seed/seed-mysql-child.js';
 import { drivePairs } from './drive.js';
 import { query, readRow } from './history.js';
-import { makeUsers, pairsOf, summary, type Ctx } from './context.js';
+import { makeUsers, pairsOf, parleyTarget, summary, type Ctx } from './context.js';
 
 /**
  * `--store mysql`: the 1:1 throughput, history and search scenarios once
@@ -62,7 +62,7 @@ async function throughput(ctx: Ctx, pair: MariaDbPair): Promise<Row> {
     const creds = await makeUsers(server, `m${ctx.runTag}u`, s.pairs * 2);
     progress(`${name} (MariaDB): ${s.pairs} pairs × window ${s.window}, ${s.durationMs / 1000} s`);
     const runTag = `${ctx.runTag}my`;
-    const { row, result } = await drivePairs(name, { role: 'parley', system: 'Parley on MariaDB (persisted on the primary, acked after commit)', pid: server.pid, httpUrl: server.httpUrl }, {
+    const { row, result } = await drivePairs(name, { role: 'parley', system: 'Parley on MariaDB (persisted on the primary, acked after commit)', ...parleyTarget(server) }, {
       transport: 'ws', url: server.wsUrl, pairs: pairsOf(creds), mode: 'closed', window: s.window, rate: 0, textBytes: s.textBytes,
       warmupMs: s.warmupMs, durationMs: s.durationMs, drainMs: s.drainMs, runTag,
     });
@@ -117,7 +117,7 @@ async function historyAndSearch(ctx: Ctx, pair: MariaDbPair, want: { history: bo
     if (want.history) {
       progress(`5 history (MariaDB): ${s.queries} × newest 50 over WebSocket`);
       const r = await query(server, { ...base, kind: 'ws-history' });
-      rows.push(readRow('mysql-history-ws', '5 history (newest 50)', 'Parley on MariaDB (replica), WebSocket `history`', server, r, { messages, seeded_by: seededBy }));
+      rows.push(readRow('mysql-history-ws', '5 history (newest 50)', 'Parley on MariaDB (replica), WebSocket `history`', server.pid, r, { messages, seeded_by: seededBy }));
       progress(`5 history (MariaDB): p50 ${rows.at(-1)!.p50_ms} ms, p99 ${rows.at(-1)!.p99_ms} ms, ${rows.at(-1)!.extra.check}`);
     }
     if (want.search) {
@@ -130,7 +130,7 @@ async function historyAndSearch(ctx: Ctx, pair: MariaDbPair, want: { history: bo
       for (const [id, label, queries] of sets) {
         progress(`6 search (MariaDB): ${label}: ${queries.join(' ')}`);
         const r = await query(server, { ...base, kind: 'ws-search', queries: [...queries], count: Math.ceil(s.queries / 3), limit: 20, deadlineMs: 45_000 });
-        rows.push(readRow(id, '6 search (limit 20)', `Parley on MariaDB (replica), ${label}`, server, r, { messages, plan: 'scan of own conversations ≤ 50k messages, else FULLTEXT' }));
+        rows.push(readRow(id, '6 search (limit 20)', `Parley on MariaDB (replica), ${label}`, server.pid, r, { messages, plan: 'scan of own conversations ≤ 50k messages, else FULLTEXT' }));
         progress(`6 search (MariaDB): ${label}: p50 ${rows.at(-1)!.p50_ms} ms, p99 ${rows.at(-1)!.p99_ms} ms, ${rows.at(-1)!.extra.check}`);
       }
     }

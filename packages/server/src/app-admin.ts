@@ -13,9 +13,11 @@ const USAGE = 'usage: parley app create <app_id> [name] [--json] [options] | par
 /**
  * `parley app create <app_id> [name]` and `parley app list`: the platform
  * operator's way to add a business line. Works on the configured store
- * directly (chosen by the composition root, like the server's), so it runs
- * beside (or without) a running server. `list` never creates a database: a
- * SQLite data dir without one is reported, not initialised.
+ * directly, so it runs beside (or without) a running server. Its backends
+ * come from the composition root like the server's: the same store, and the
+ * same control plane (so running servers hear of a changed app). `list`
+ * never creates a database: a SQLite data dir without one is reported, not
+ * initialised.
  */
 export async function appCommand(args: string[], options: Options, out: NodeJS.WritableStream, flags: { json?: boolean } = {}): Promise<void> {
   const [sub, id, ...nameParts] = args;
@@ -31,7 +33,6 @@ export async function appCommand(args: string[], options: Options, out: NodeJS.W
       throw new ConfigError(`no Parley data in ${dataDir} (${path} does not exist); start the server once, or pass the right --data-dir`);
     }
   }
-  // The same backends as the server's, control plane included, so running servers hear of a changed app.
   const backends = await createBackends(options);
   const { store } = backends;
   const plane = new ControlPlane(backends.control);

@@ -37,7 +37,7 @@ export async function startApiRole(o: Options, deps: {
   const core = createCore({
     backends, transport: new PushOnlySide(tcp), tokens: new TokenIssuer({ keys, ttlSec: o.token_ttl_sec }),
     passwords: { hash: hashPassword, verify: verifyPassword },
-    options: { commitWindowMs: o.commit_window_ms, commitMaxBatch: o.commit_max_batch, maxContentBytes: o.max_content_bytes },
+    options: { commitWindowMs: o.commit_window_ms, commitMaxBatch: o.commit_max_batch, commitDeadlineMs: o.commit_deadline_ms, maxContentBytes: o.max_content_bytes },
     clock: systemClock, log, metrics,
   });
   const defaultApp = await deps.ensureDefaultApp(core);

@@ -35,7 +35,7 @@ export async function startDispatchRole(o: Options, deps: {
   const core = createCore({
     backends, transport: side, tokens: new TokenIssuer({ keys, ttlSec: o.token_ttl_sec }),
     passwords: { hash: hashPassword, verify: verifyPassword },
-    options: { commitWindowMs: o.commit_window_ms, commitMaxBatch: o.commit_max_batch, maxContentBytes: o.max_content_bytes },
+    options: { commitWindowMs: o.commit_window_ms, commitMaxBatch: o.commit_max_batch, commitDeadlineMs: o.commit_deadline_ms, maxContentBytes: o.max_content_bytes },
     clock: systemClock, log, metrics,
   });
   const bound = await side.listen();

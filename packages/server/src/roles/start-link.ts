@@ -12,7 +12,7 @@ import { keysDir, newBootId, roleId, type RunningRole } from './running-role.js'
 
 /**
  * `parley start --role link`: the client gateway (WebSocket at /ws on the
- * HTTP port, TCP on the TCP port). It holds no store and no private key:
+ * HTTP port, TCP on the TCP port, UDP when `udp_port` is set). It holds no store and no private key:
  * tokens are verified with `public.jwks.json` from the keys directory. It
  * dials every dispatcher and api the registry lists (one connection each,
  * both directions), binds each new session round-robin to a live
@@ -40,6 +40,8 @@ export async function startLinkRole(o: Options, deps: { registry: Registry; log:
   const link = new LinkServer({
     linkId: id, transport: side, verifier: new TokenVerifier(jwks),
     maxFrameBytes: o.max_frame_bytes, heartbeatMs: o.heartbeat_ms, authTimeoutMs: o.auth_timeout_ms,
+    // clients learn the deadline from the auth answer; give every process of a cluster the same value
+    commitDeadlineMs: o.commit_deadline_ms,
     rateLimit: { perSec: o.rate_per_sec, burst: o.rate_burst }, maxSendBufferBytes: o.send_buffer_bytes,
     logger: log, metrics,
   });
@@ -53,6 +55,7 @@ export async function startLinkRole(o: Options, deps: { registry: Registry; log:
   link.attachWebSocket(http, '/ws');
   await listen(http, o.host, o.http_port);
   const tcpPort = await link.listenTcp(o.tcp_port, o.host);
+  const udpPort = o.udp_port >= 0 ? await link.listenUdp(o.udp_port, o.host) : undefined;
   const a = http.address();
   const host = o.host === '0.0.0.0' ? '127.0.0.1' : o.host;
   const httpUrl = `http://${host}:${typeof a === 'object' && a ? a.port : o.http_port}`;
@@ -62,7 +65,7 @@ export async function startLinkRole(o: Options, deps: { registry: Registry; log:
   let stopping: Promise<void> | undefined;
   return {
     role: 'link', id, bootId, log,
-    addresses: { ws: `${httpUrl.replace('http', 'ws')}/ws`, tcp: `${host}:${tcpPort}`, http: httpUrl },
+    addresses: { ws: `${httpUrl.replace('http', 'ws')}/ws`, tcp: `${host}:${tcpPort}`, ...(udpPort !== undefined ? { udp: `${host}:${udpPort}` } : {}), http: httpUrl },
     stop() {
       stopping ??= (async () => {
         await link.close();
