@@ -8,7 +8,7 @@ import { foldForIndex, queryPhrase, tokenize } from '../src/store/mysql/search-t
 import { StoreError, type MemberRow, type StoredMessage } from '../src/store/store.js';
 import { freePort } from './helpers/child-server.js';
 import { runStoreContract } from './contract/store-contract.js';
-import { startMariaDbPair, type MariaDbPair } from './helpers/mariadb-harness.js';
+import { sharedMariaDbDatabase, startMariaDbPair, type MariaDbPair } from './helpers/mariadb-harness.js';
 
 /**
  * The Store contract on MariaDB: the same suite as SQLite, against the
@@ -28,6 +28,19 @@ runStoreContract('mysql (MariaDB primary)', async () => {
   const store = new MysqlStore({ primaryUrl: db.primaryUrl });
   // A second handle on the same database stands for a second process.
   return { store, cleanup: () => store.close(), openAnother: async () => new MysqlStore({ primaryUrl: db.primaryUrl }) };
+});
+
+// The same suite on the machine's own MariaDB (stock configuration, no binary log), in a throwaway database.
+runStoreContract('mysql (the machine\'s MariaDB on 3306)', async () => {
+  const db = await sharedMariaDbDatabase();
+  const store = new MysqlStore({ primaryUrl: db.url });
+  return {
+    store, openAnother: async () => new MysqlStore({ primaryUrl: db.url }),
+    cleanup: async () => {
+      await store.close();
+      await db.drop();
+    },
+  };
 });
 
 describe('MysqlStore (MariaDB specifics)', () => {
