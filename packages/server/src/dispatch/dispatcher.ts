@@ -119,26 +119,16 @@ export class Dispatcher {
   }
 
   /**
-   * A link went away with every session on it: close the ones held here, then
-   * remove what is left of that link in the location (sessions other
-   * dispatchers registered and could not clean up), so nobody pushes to it.
+   * This dispatcher lost its connection to a link: close the sessions held
+   * here (unregistering only those). Entries other dispatchers hold for that
+   * link are left alone: the link may be up and still talking to them (a
+   * partition between this dispatcher and the link only), and a link that
+   * really died has its entries expire with its TTL in the location.
    */
   private async linkGone(linkId: string): Promise<void> {
-    const { d } = this;
     const mine = [...this.conns.values()].filter((c) => c.session.link_id === linkId);
     for (const c of mine) this.conns.delete(c.session.conn_id);
     await Promise.allSettled(mine.map((c) => c.chain.then(() => this.close(c.session))));
-    try {
-      const left = await d.location.connectionsOfLink(linkId);
-      for (const ref of left) {
-        if (!(await d.location.unregister(ref.app_id, ref.user_id, ref.conn_id))) continue;
-        await d.presence.changed(ref.app_id, ref.user_id);
-        // Several dispatchers may sweep the same entry: the event id is the connection's, so consumers dedup.
-        d.publisher.publish({ id: `off-${ref.conn_id}`, type: 'user.offline', app_id: ref.app_id, at: d.clock(), data: { user_id: ref.user_id } }, presenceKey(ref));
-      }
-    } catch (err) {
-      d.log.error({ err, link: linkId }, 'clearing the entries of a gone link failed');
-    }
   }
 
   private async frame(c: Conn, f: ClientFrame): Promise<void> {
