@@ -14,6 +14,7 @@ import type { SingleChatService } from '../services/single-chat.js';
 import type { Store, StoredMessage } from '../store/store.js';
 import type { GroupCommitter } from './group-commit.js';
 import { OrderedSeq } from './ordered-seq.js';
+import { RecentAcks } from './recent-acks.js';
 
 export interface SendInput {
   app_id: string;
@@ -63,9 +64,8 @@ export function newMsgId(now: number): string {
 export class MessagePipeline implements NoticeWriter {
   /** sends handed to the committer but not yet committed, by app/sender/cmid: a resend joins the first */
   private readonly inflight = new Map<string, Promise<SendAck>>();
-  /** acks of recently committed messages by app/sender/cmid, oldest first (insertion order) */
-  private readonly recent = new Map<string, SendAck>();
-  private static readonly RECENT_MAX = 50_000;
+  /** acks of recently committed messages by app/sender/cmid, bounded in O(1) */
+  private readonly recent = new RecentAcks(50_000);
   /** seqs of one conversation in the order the sends were accepted, whatever the allocator's answer order */
   private readonly seqs: OrderedSeq;
 
@@ -126,7 +126,6 @@ export class MessagePipeline implements NoticeWriter {
   private remember(key: string, ack: SendAck): void {
     const { duplicate: _dup, ...original } = ack;
     this.recent.set(key, original);
-    if (this.recent.size > MessagePipeline.RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** Send and wait for the commit (the HTTP API's path). */
@@ -159,8 +158,10 @@ export class MessagePipeline implements NoticeWriter {
   ): Promise<SendAck> {
     const { deps } = this;
     for (let attempt = 1; ; attempt++) {
-      const seq = await this.seqs.next(m.app_id, route.convId);
+      // Read before the seq is allocated: created_at ≤ the allocation, so the committer's deadline
+      // counted from it is conservative, and a later seq's created_at bounds every earlier seq's deadline.
       const now = deps.clock();
+      const seq = await this.seqs.next(m.app_id, route.convId);
       const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
       const outcome = await deps.committer.enqueue(msg, { recipients: route.recipients, exceptConn });
       if (outcome.status === 'conflict') {

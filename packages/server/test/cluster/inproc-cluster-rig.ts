@@ -46,6 +46,8 @@ export interface DispatchNode {
   leave(): Promise<void>;
   /** die at once, as a killed process would: its store calls fail from now on and its transport side is gone */
   crash(): Promise<void>;
+  /** hold its message commits (a slow store) until `release`; `entered` counts the batches held */
+  holdCommits(): { entered(): number; release(): void };
 }
 
 export interface LinkNode {
@@ -80,7 +82,7 @@ export interface Cluster {
 
 const CORE_OPTIONS = { commitWindowMs: 1, commitMaxBatch: 64, maxContentBytes: 16384 };
 
-export async function startCluster(): Promise<Cluster> {
+export async function startCluster(opts: { commitDeadlineMs?: number } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-inproc-cluster-'));
   const log = pino({ level: 'silent' });
   const clock = () => Date.now();
@@ -102,7 +104,7 @@ export async function startCluster(): Promise<Cluster> {
   const coreOn = (side: DispatchSide, store = shared.store) => createCore({
     backends: { ...shared, store, control: hub.instance() },
     transport: side, tokens, passwords: { hash: hashPassword, verify: verifyPassword },
-    options: CORE_OPTIONS, clock, log,
+    options: { ...CORE_OPTIONS, ...opts }, clock, log,
   });
 
   const dispatchers: DispatchNode[] = [];
@@ -121,6 +123,7 @@ export async function startCluster(): Promise<Cluster> {
         store.crash();
         await side.close();
       },
+      holdCommits: () => store.holdCommits(),
     };
     side.onLinkHeartbeat((l) => node.beats.push(l));
     side.onUp((m) => {
@@ -145,7 +148,9 @@ export async function startCluster(): Promise<Cluster> {
   const links: LinkNode[] = [];
   for (const id of ['L1', 'L2']) {
     const side = transport.linkSide(id);
-    const server = new LinkServer({ transport: side, verifier, rateLimit: { perSec: 10_000, burst: 10_000 }, logger: log });
+    const server = new LinkServer({
+      transport: side, verifier, rateLimit: { perSec: 10_000, burst: 10_000 }, logger: log, commitDeadlineMs: opts.commitDeadlineMs,
+    });
     const http = createServer();
     server.attachWebSocket(http, '/ws');
     http.listen(0, '127.0.0.1');
@@ -213,19 +218,37 @@ export async function startCluster(): Promise<Cluster> {
  * every call fails as `unavailable` (a killed process writes nothing more);
  * calls made before it complete as usual.
  */
-function crashable(store: Store): { store: Store; crash(): void } {
+function crashable(store: Store): { store: Store; crash(): void; holdCommits(): { entered(): number; release(): void } } {
   let crashed = false;
+  let gate: Promise<void> | undefined;
+  let entered = 0;
   const proxy = new Proxy(store, {
     get(target, prop) {
       const v = Reflect.get(target, prop, target) as unknown;
       if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
+      const call = (...args: unknown[]) => {
         if (crashed) return Promise.reject(new StoreError('unavailable', 'this process was killed'));
         return (v as (...a: unknown[]) => unknown).apply(target, args);
       };
+      if (prop !== 'commitMessages' || !gate) return call;
+      const held = gate;
+      return async (...args: unknown[]) => {
+        entered++;
+        await held;
+        return call(...args);
+      };
     },
   });
-  return { store: proxy, crash: () => void (crashed = true) };
+  return {
+    store: proxy,
+    crash: () => void (crashed = true),
+    holdCommits() {
+      let release!: () => void;
+      gate = new Promise<void>((r) => (release = r));
+      entered = 0;
+      return { entered: () => entered, release: () => { gate = undefined; release(); } };
+    },
+  };
 }
 
 /** Poll until `pred` holds (never a fixed sleep); a generous bound for a loaded machine. */
