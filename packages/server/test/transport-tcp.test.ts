@@ -5,6 +5,7 @@ import { TcpDispatchSide } from '../src/transport/tcp-dispatch-side.js';
 import { TcpLinkSide, type DispatcherAddress } from '../src/transport/tcp-link-side.js';
 import type { Downstream, Upstream } from '../src/transport/transport.js';
 import { runTransportContract, session, waitUntil } from './contract/transport-contract.js';
+import { runTransportLifecycleContract } from './contract/transport-lifecycle-contract.js';
 
 const WAIT = 20_000; // generous: the machine may be loaded
 
@@ -46,6 +47,33 @@ runTransportContract('tcp', async () => {
     close: async () => {
       await Promise.all(links.map((l) => l.close()));
       await d.close();
+    },
+  };
+});
+
+runTransportLifecycleContract('tcp', async () => {
+  const reg = new DispatcherList();
+  const entries: DispatcherAddress[] = [];
+  const sides: TcpDispatchSide[] = [];
+  const links: TcpLinkSide[] = [];
+  return {
+    dispatcher: async () => {
+      const { d, entry } = await startDispatcher(`D${sides.length + 1}`);
+      sides.push(d);
+      entries.push(entry);
+      reg.set([...entries]);
+      return d;
+    },
+    link: async (linkId) => {
+      const l = new TcpLinkSide({ linkId, bootId: `${linkId}-b`, watchDispatchers: reg.watch, heartbeatMs: 100, deadAfterMs: 2000 });
+      links.push(l);
+      await waitUntil(() => l.readyDispatchers().length === sides.length && sides.every((d) => d.connectedLinks().includes(linkId)), 'every dispatcher connected', WAIT);
+      return l;
+    },
+    heartbeat: () => {}, // TCP links beat every heartbeatMs on their own
+    close: async () => {
+      await Promise.all(links.map((l) => l.close()));
+      await Promise.all(sides.map((d) => d.close()));
     },
   };
 });

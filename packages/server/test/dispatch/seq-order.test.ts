@@ -1,6 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { singleConvId } from '@parley/protocol';
+import { OrderedSeq } from '../../src/dispatch/ordered-seq.js';
 import { startApi } from '../api/helpers.js';
 
 /** A promise that settles after a random number of turns of the event loop (0–8): latency without wall-clock. */
@@ -36,4 +37,36 @@ it('a connection\'s messages keep their order even when the seq allocator answer
   } finally {
     await h.close();
   }
+});
+
+it('OrderedSeq: numbers given in request order within and across groups; a failed call fails the latest request of its group', async () => {
+  let counter = 0;
+  let calls = 0;
+  const answers: Array<() => void> = [];
+  // An allocator whose calls answer only when the test says so, in any order; call 3 fails.
+  const seq = {
+    next: () => new Promise<number>((resolve, reject) => {
+      const n = ++calls;
+      answers.push(() => (n === 3 ? reject(new Error('seq down')) : resolve(++counter)));
+    }),
+    current: async () => counter,
+    close: async () => {},
+  };
+  const ordered = new OrderedSeq(seq);
+  const first = [ordered.next('a', 'c'), ordered.next('a', 'c')];
+  await new Promise((r) => setImmediate(r));
+  assert.equal(answers.length, 2, 'the first group is in flight');
+  const second = [ordered.next('a', 'c'), ordered.next('a', 'c'), ordered.next('a', 'c')];
+  await new Promise((r) => setImmediate(r));
+  assert.equal(answers.length, 2, 'later requests wait for the group in flight');
+  answers[1]!(); // answers out of order: the second call gets 1, the first 2
+  answers[0]!();
+  assert.deepEqual(await Promise.all(first), [1, 2]);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(answers.length, 5, 'then the next group goes out at once');
+  answers[4]!();
+  answers[2]!(); // call 3 fails
+  answers[3]!();
+  const got = await Promise.allSettled(second);
+  assert.deepEqual(got.map((g) => (g.status === 'fulfilled' ? g.value : 'failed')), [3, 4, 'failed']);
 });
