@@ -33,6 +33,10 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
   let cluster: ProcCluster;
   let apiUrl: string;
   const members: Member[] = [];
+  /** clients outside the traffic (closed in `after` too) */
+  const extras: Member[] = [];
+  let urls: string[];
+  let lateToken: string;
   let traffic: Traffic;
   const table: string[] = [];
 
@@ -65,20 +69,22 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
     });
     apiUrl = proc('api-1').addresses.http!;
     await waitDispatchers('dispatch-1,dispatch-2');
-    const urls = cluster.procs.filter((p) => p.role === 'link').map((p) => p.addresses.ws!);
+    urls = cluster.procs.filter((p) => p.role === 'link').map((p) => p.addresses.ws!);
     for (const [i, u] of USERS.entries()) {
       await admin('POST', '/v1/admin/users', { user_id: u, name: u });
       const { token } = await admin('POST', `/v1/admin/users/${u}/tokens`, {});
       // u0, u2, u4 on link-1; u1, u3, u5 on link-2: every pair spans both links, and each link's sessions spread over both dispatchers.
       members.push(await openMember(u, token, urls, i % 2));
     }
+    await admin('POST', '/v1/admin/users', { user_id: 'late', name: 'late' });
+    lateToken = (await admin('POST', '/v1/admin/users/late/tokens', {})).token;
     await admin('POST', '/v1/admin/groups', { group_id: GROUP, name: 'Faults', owner: USERS[0], members: USERS.slice(1) });
     traffic = new Traffic(members, partner, GROUP);
   });
 
   after(async () => {
     traffic?.stop();
-    await Promise.allSettled(members.map((m) => m.client.close()));
+    await Promise.allSettled([...members, ...extras].map((m) => m.client.close()));
     if (cluster) await cluster.clean().catch((err) => console.error('cluster clean failed', err));
     await redis?.stop();
     await nats?.destroy();
@@ -156,9 +162,9 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
     const linkPid = proc('link-1').proc.pid!;
     const dport = proc('dispatch-1').addresses.dispatch!.split(':').at(-1)!;
     let cuts = 0;
-    await underTraffic('partition link-1/dispatch-1', async () => {
-      // ss -K destroys the socket (the kernel sends a reset): both processes see the connection drop; the link re-dials and is cut again.
-      const end = Date.now() + 3000;
+    // ss -K destroys the socket (the kernel sends a reset): both processes see the connection drop; the link re-dials and is cut again.
+    const cut = async (ms: number) => {
+      const end = Date.now() + ms;
       while (Date.now() < end) {
         const lines = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${dport} )`], { encoding: 'utf8' }).split('\n');
         for (const l of lines.filter((x) => x.includes(`pid=${linkPid},`))) {
@@ -169,8 +175,18 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
         await new Promise((r) => setTimeout(r, 200));
       }
       await waitDispatchers('dispatch-1,dispatch-2');
+    };
+    await underTraffic('partition link-1/dispatch-1', async () => {
+      await cut(3000);
+      // The first cut moved every session dispatch-1 held on link-1 to dispatch-2; the second finds dispatch-1
+      // holding none there, so it must leave every entry of link-1 alone (dispatch-2's sessions of a live link).
+      await new Promise((r) => setTimeout(r, 1000));
+      await cut(1000);
+      // A login on link-1 after the cuts keeps the link's index in Redis non-empty, so nothing in the location
+      // repairs entries a dispatcher wrongly removed (the heartbeat repair acts on an empty index only).
+      extras.push(await openMember('late', lateToken, urls, 0));
     }, { pushOnly: true });
-    assert.ok(cuts >= 1, 'the connection was cut');
+    assert.ok(cuts >= 2, `the connection was cut (${cuts} times)`);
     assert.ok(alive(proc('link-1')) && alive(proc('dispatch-1')), 'both stayed up');
   });
 
