@@ -170,6 +170,7 @@ export async function startCluster(): Promise<Cluster> {
         await core.dispatcher.drain();
         await core.committer.flush();
         await core.publisher.flush();
+        await core.outbox.close();
         core.plane.close();
         await core.backends.control.close();
       }

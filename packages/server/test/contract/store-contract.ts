@@ -335,12 +335,12 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         const app = newApp();
         await conv(app, 'g:c', ['u1', 'u2']);
         const original = msg(app, 'g:c', 1, 'u1', { cmid: 'x' });
-        assert.deepEqual(await store.commitMessages([original]), { duplicates: [], conflicts: [] });
+        assert.deepEqual(await store.commitMessages([original]), { duplicates: [], conflicts: [], not_members: [] });
         // the resend has a higher seq than everything else, so it would have moved last_seq and the preview
         const resend = msg(app, 'g:c', 4, 'u1', { cmid: 'x', msg_id: 'mid-resend', content: { text: 'resent' }, created_at: T0 + 99_000 });
         const batch = [msg(app, 'g:other', 1, 'u2'), msg(app, 'g:c', 2, 'u2'), resend];
         const result = await store.commitMessages(batch);
-        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [], not_members: [] }));
         assert.deepEqual(clean(await store.getMessage(app, 'g:c', 2)), clean(batch[1]));
         assert.deepEqual(clean(await store.getMessage(app, 'g:other', 1)), clean(batch[0]));
         assert.equal((await store.getConversation(app, 'g:other'))?.last_seq, 1);
@@ -362,7 +362,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         const original = text(app, 'g:c', 1, 'u1', 'searchable original', { cmid: 'x' });
         await store.commitMessages([original]);
         const result = await store.commitMessages([text(app, 'g:c', 2, 'u1', 'searchable resend', { cmid: 'x' })]);
-        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [], not_members: [] }));
         assert.equal(await store.maxSeq(app, 'g:c'), 1);
         assert.equal((await store.getConversation(app, 'g:c'))?.last_seq, 1);
         assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1);
@@ -380,7 +380,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         const first = msg(app, 'g:c', 1, 'u1', { cmid: 'same' });
         const batch = [first, msg(app, 'g:c', 2, 'u2'), msg(app, 'g:c', 3, 'u1', { cmid: 'same' }), msg(app, 'g:c', 4, 'u1', { cmid: 'same' })];
         const result = await store.commitMessages(batch);
-        assert.deepEqual(clean(result), clean({ duplicates: [first, first], conflicts: [] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [first, first], conflicts: [], not_members: [] }));
         assert.deepEqual(clean(await store.getMessage(app, 'g:c', 1)), clean(first));
         assert.equal(await store.getMessage(app, 'g:c', 3), null);
         assert.equal(await store.getMessage(app, 'g:c', 4), null);
@@ -412,7 +412,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         assert.equal((await store.getMember(app, 'g:c', 'u2'))?.read_seq, 2);
         // re-sequenced, the refused messages are stored
         const again = await store.commitMessages([{ ...taken, seq: 4 }, { ...twice, seq: 5 }]);
-        assert.deepEqual(again, { duplicates: [], conflicts: [] });
+        assert.deepEqual(again, { duplicates: [], conflicts: [], not_members: [] });
         assert.equal(await store.maxSeq(app, 'g:c'), 5);
         assert.equal((await store.getMember(app, 'g:c', 'u2'))?.read_seq, 5);
       });
@@ -422,7 +422,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         await conv(app, 'g:c', ['u1']);
         await store.commitMessages([text(app, 'g:c', 1, 'u1', 'kept')]);
         const refused = text(app, 'g:c', 1, 'u1', 'searchable refused', { cmid: 'late' });
-        assert.deepEqual(await store.commitMessages([refused]), { duplicates: [], conflicts: [refused] });
+        assert.deepEqual(await store.commitMessages([refused]), { duplicates: [], conflicts: [refused], not_members: [] });
         assert.equal((await store.getMessage(app, 'g:c', 1))?.cmid, 'cmid-g:c-1');
         assert.equal((await store.getConversation(app, 'g:c'))?.last_message?.cmid, 'cmid-g:c-1');
         assert.equal((await store.search({ app_id: app, user_id: 'u1', text: 'refused', limit: 10 })).length, 0);

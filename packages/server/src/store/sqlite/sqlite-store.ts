@@ -3,9 +3,10 @@ import type { ConvType } from '@parley/protocol';
 import {
   StoreError,
   type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
-  type GroupRow, type HistoryQuery, type MemberConversation, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
+  type GroupRow, type HistoryQuery, type MemberConversation, type MessageKey, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
   type Store, type StoredMessage, type TransferOwnershipResult, type UserRow,
 } from '../store.js';
+import { EventOutbox } from './event-outbox.js';
 import { GroupWriter } from './group-writer.js';
 import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
@@ -52,6 +53,7 @@ interface Prepared {
   searcher: MessageSearch;
   groups: GroupWriter;
   marks: SeqMarks;
+  outbox: EventOutbox;
 }
 
 /**
@@ -119,6 +121,7 @@ export class SqliteStore implements Store {
         searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
         groups: new GroupWriter(this.db),
         marks: new SeqMarks(this.db),
+        outbox: new EventOutbox(this.db),
       };
     });
   }
@@ -358,6 +361,14 @@ export class SqliteStore implements Store {
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
     // MessageWriter dedups by cmid, reports seq conflicts and translates its own errors.
     return this.p.writer.commit(messages);
+  }
+
+  async pendingEvents(q: { olderThan: number; limit: number; after?: MessageKey }): Promise<StoredMessage[]> {
+    return guard('pending events', () => this.p.outbox.pending(q));
+  }
+
+  async markEventsPublished(keys: readonly MessageKey[]): Promise<void> {
+    guard('mark events published', () => this.p.outbox.markPublished(keys));
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
