@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { GroupRow, Store } from '../../src/store/store.js';
 import { appRow, clean, memberRow, msg, rejectsKind, seqs, T0, text, userRow } from './store-fixtures.js';
 import { runStoreAtomicContract } from './store-contract-atomic.js';
+import { runStoreCommitGuardsContract } from './store-contract-commit-guards.js';
 import { runStoreInstancesContract } from './store-contract-instances.js';
 
 /**
@@ -46,6 +47,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
     const ctx = { store: () => store, other: () => other, newApp };
     runStoreAtomicContract(ctx);
     runStoreInstancesContract(ctx);
+    runStoreCommitGuardsContract(ctx);
 
     /** A conversation with members (joined at seq 0 unless given). */
     const conv = async (app: string, convId: string, users: string[], joinSeq: Record<string, number> = {}) => {
@@ -202,6 +204,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         const app = newApp();
         const c = await store.ensureConversation(app, 'g:c1', 'group', T0);
         assert.deepEqual(clean(c), { app_id: app, conv_id: 'g:c1', type: 'group', last_seq: 0, updated_at: T0 });
+        await store.addMembers([memberRow(app, 'g:c1', 'u1')]);
         await store.commitMessages([msg(app, 'g:c1', 1, 'u1')]);
         const again = await store.ensureConversation(app, 'g:c1', 'group', T0 + 99_999);
         assert.equal(again.last_seq, 1);
@@ -334,6 +337,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
       it('a batch containing an already stored cmid reports the original and stores the rest', async () => {
         const app = newApp();
         await conv(app, 'g:c', ['u1', 'u2']);
+        await conv(app, 'g:other', ['u2']);
         const original = msg(app, 'g:c', 1, 'u1', { cmid: 'x' });
         assert.deepEqual(await store.commitMessages([original]), { duplicates: [], conflicts: [], not_members: [] });
         // the resend has a higher seq than everything else, so it would have moved last_seq and the preview
@@ -431,6 +435,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
       it('cmid is unique per (app, sender) only', async () => {
         const [a, b] = [newApp(), newApp()];
         await conv(a, 'g:c', ['u1', 'u2']);
+        await conv(b, 'g:c', ['u1']);
         await store.commitMessages([msg(a, 'g:c', 1, 'u1', { cmid: 'k' }), msg(a, 'g:c', 2, 'u2', { cmid: 'k' })]);
         await store.commitMessages([msg(b, 'g:c', 1, 'u1', { cmid: 'k' })]);
         assert.equal((await store.findByCmid(a, 'u1', 'k'))?.seq, 1);
@@ -451,6 +456,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
       it('maxSeq is 0 for an empty conversation and the highest committed seq after', async () => {
         const app = newApp();
         assert.equal(await store.maxSeq(app, 'g:c'), 0);
+        await conv(app, 'g:c', ['u1']);
         await store.commitMessages([msg(app, 'g:c', 4, 'u1'), msg(app, 'g:c', 9, 'u1')]); // gaps are allowed
         assert.equal(await store.maxSeq(app, 'g:c'), 9);
       });
