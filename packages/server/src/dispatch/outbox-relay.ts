@@ -119,6 +119,12 @@ export class OutboxRelay {
     if (await this.d.publisher.publish(messageEvent(m), `${m.app_id}\u0000${m.conv_id}`)) this.published(m);
   }
 
+  /** Write the done marks gathered so far; resolves once the store answered. */
+  async flushMarks(): Promise<void> {
+    this.writeMarks();
+    await this.marking;
+  }
+
   private writeMarks(): void {
     if (this.markTimer) clearTimeout(this.markTimer);
     this.markTimer = null;
@@ -137,8 +143,7 @@ export class OutboxRelay {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     await this.sweeping;
-    this.writeMarks();
     this.closed = true;
-    await this.marking;
+    await this.flushMarks();
   }
 }
