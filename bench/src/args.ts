@@ -1,7 +1,8 @@
 /**
  * Command-line flags and the sizes of each mode. Quick mode is the CI
  * correctness check (tiny sizes, seconds); full mode is the measurement
- * (about 10–15 minutes on the 2-core reference machine). Every loop in the
+ * (about 10–15 minutes on the 2-core reference machine). `--rounds` and
+ * `--prefill` override the rounds per headline pair and the pre-fill. Every loop in the
  * suite is bounded by these counts and durations.
  */
 export const SCENARIOS = ['throughput', 'latency', 'fanout', 'connections', 'history', 'search', 'peer'] as const;
@@ -25,20 +26,24 @@ export interface Sizes {
   historyPerConv: number;
   historyUsers: number;
   queries: number;
+  /** alternating rounds per headline pair; each side reports its median */
+  rounds: number;
+  /** 1:1 messages each persisted server handles (unmeasured) before its first measured round */
+  prefillMessages: number;
 }
 
 export const QUICK: Sizes = {
   warmupMs: 200, durationMs: 800, drainMs: 5000, pairs: 4, window: 4, textBytes: 60,
   fanoutMembers: 20, fanoutSenders: 2, fanoutRate: 20, fanoutWindow: 2,
   connections: 200, connProcs: 2, connDeadlineMs: 20_000,
-  historyConvs: 20, historyPerConv: 60, historyUsers: 10, queries: 20,
+  historyConvs: 20, historyPerConv: 60, historyUsers: 10, queries: 20, rounds: 1, prefillMessages: 0,
 };
 
 export const FULL: Sizes = {
   warmupMs: 3000, durationMs: 12_000, drainMs: 15_000, pairs: 50, window: 10, textBytes: 60,
   fanoutMembers: 500, fanoutSenders: 4, fanoutRate: 40, fanoutWindow: 4,
   connections: 20_000, connProcs: 4, connDeadlineMs: 120_000,
-  historyConvs: 10_000, historyPerConv: 100, historyUsers: 2_000, queries: 2_000,
+  historyConvs: 10_000, historyPerConv: 100, historyUsers: 2_000, queries: 2_000, rounds: 3, prefillMessages: 60_000,
 };
 
 export interface Args {
@@ -58,6 +63,8 @@ export function parseArgs(argv: string[]): Args {
   let out = 'bench/results';
   let profile = false;
   let fromSource = false;
+  let rounds: number | null = null;
+  let prefill: number | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -72,6 +79,8 @@ export function parseArgs(argv: string[]): Args {
       if (bad.length) throw new Error(`unknown scenario ${bad.join(', ')} (known: ${SCENARIOS.join(', ')})`);
     } else if (a === '--duration') duration = Number(val());
     else if (a === '--out') out = val();
+    else if (a === '--rounds') rounds = Number(val());
+    else if (a === '--prefill') prefill = Number(val());
     else if (a === '--profile') profile = true;
     else if (a === '--from-source') fromSource = true;
     else if (a === '--help' || a === '-h') throw new Error('help');
@@ -82,7 +91,15 @@ export function parseArgs(argv: string[]): Args {
     if (!(duration > 0 && duration <= 600)) throw new Error('--duration is seconds per measured window, 0 < d ≤ 600');
     sizes.durationMs = duration * 1000;
   }
+  if (rounds !== null) {
+    if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 9)) throw new Error('--rounds is 1..9');
+    sizes.rounds = rounds;
+  }
+  if (prefill !== null) {
+    if (!(Number.isInteger(prefill) && prefill >= 0 && prefill <= 1_000_000)) throw new Error('--prefill is 0..1000000 messages');
+    sizes.prefillMessages = prefill;
+  }
   return { quick, only, sizes, out, profile, fromSource };
 }
 
-export const USAGE = `npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--duration <s>] [--out bench/results] [--profile] [--from-source]`;
+export const USAGE = `npm run bench -- [--quick] [--only ${SCENARIOS.join(',')}] [--duration <s>] [--rounds <n>] [--prefill <messages>] [--out bench/results] [--profile] [--from-source]`;

@@ -41,8 +41,9 @@ export async function runBench(args: Args, command: string): Promise<RunReport> 
 
   if (want.has('throughput')) {
     await step('throughput', async () => {
-      const { parley, relay } = await throughputPair(ctx);
+      const { parley, persisted, relay } = await throughputPair(ctx);
       add('throughput', parley);
+      add('throughput-persisted', persisted);
       add('throughput-relay', relay);
     });
   }
@@ -50,7 +51,7 @@ export async function runBench(args: Args, command: string): Promise<RunReport> 
   if (want.has('latency')) {
     await step('latency', async () => {
       const rows = await latencyAtLoad(ctx);
-      const ids = ['latency-50', 'latency-50-relay', 'latency-80', 'latency-80-relay'];
+      const ids = ['latency-50', 'latency-50-persisted', 'latency-50-relay', 'latency-80', 'latency-80-persisted', 'latency-80-relay'];
       rows.forEach((r, i) => add(ids[i], r));
     });
   }

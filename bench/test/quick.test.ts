@@ -20,8 +20,9 @@ test('bench --quick: every scenario runs and every correctness line holds', { ti
     const rep = await runBench(args, 'test');
     assert.deepEqual(rep.notes.filter((n) => n.includes(' failed: ')), []);
     const ids = rep.rows.map((r) => r.id);
-    for (const id of ['throughput', 'throughput-relay', 'peer-socketio', 'latency-50', 'latency-80', 'fanout-max', 'fanout-max-net',
-      'fanout-rate', 'connections', 'history-ws', 'history-http', 'search', 'search-zh3', 'search-zh2']) {
+    for (const id of ['throughput', 'throughput-persisted', 'throughput-relay', 'peer-socketio', 'latency-50', 'latency-50-persisted', 'latency-80',
+      'fanout-max', 'fanout-max-net', 'fanout-rate', 'connections', 'history-ws', 'history-ws-bare', 'history-http', 'history-http-bare',
+      'search', 'search-zh3', 'search-zh2']) {
       assert.ok(ids.includes(id), `row ${id} missing (have ${ids.join(', ')})`);
     }
     for (const r of rep.rows) {
@@ -33,6 +34,9 @@ test('bench --quick: every scenario runs and every correctness line holds', { ti
         assert.equal(c.order_violations, 0, r.id);
         if (r.role === 'parley') assert.equal(c.stored, c.acked, `${r.id}: stored`);
         assert.ok(c.sent > 0, `${r.id}: nothing sent`);
+        // the event loop's utilisation and every core's load are reported for each driven row
+        assert.equal(typeof r.extra.server_elu_pct, 'number', `${r.id}: no server_elu_pct`);
+        assert.match(String(r.extra.core_busy_pct), /^\d+( \/ \d+)*$/, `${r.id}: core_busy_pct`);
       } else {
         assert.match(String(r.extra.check), /^✅/, `${r.id}: ${r.extra.check}`);
       }

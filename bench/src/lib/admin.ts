@@ -1,9 +1,13 @@
 import { pool } from './child.js';
 import type { Creds } from '../gen/transports.js';
 
+export interface StoredEntry { seq: number; sender: string; cmid: string; type: string }
+export interface Runtime { pid: number; event_loop: { idle_ms: number; active_ms: number }; cpu_user_ms: number; cpu_system_ms: number }
+export interface ImportItem { from: string; to: string; cmid: string; text: string; created_at: number }
+
 /**
  * The business-line side of Parley's HTTP API, as the bench needs it: create
- * users and groups, issue user tokens. Requests run `concurrency` at a time
+ * users and groups, issue user tokens, and read the diagnostics routes. Requests run `concurrency` at a time
  * over keep-alive connections (fetch's default agent).
  */
 export class Admin {
@@ -30,6 +34,33 @@ export class Admin {
 
   createGroup(group_id: string, owner: string, members: string[]): Promise<unknown> {
     return this.call('POST', '/groups', { group_id, name: group_id, owner, members });
+  }
+
+  /** Stored messages of a conversation as `user` reads them, oldest first, optionally only cmids with a prefix (diagnostics route). */
+  async *stored(convId: string, user: string, cmidPrefix?: string): AsyncGenerator<StoredEntry> {
+    let after = 0;
+    for (let page = 0; page < 100_000; page++) {
+      const q = new URLSearchParams({ user_id: user, after: String(after), limit: '10000', ...(cmidPrefix ? { cmid_prefix: cmidPrefix } : {}) });
+      const r = await this.call<{ messages: StoredEntry[]; next_after: number | null }>('GET', `/diagnostics/conversations/${encodeURIComponent(convId)}/stored?${q}`);
+      yield* r.messages;
+      if (r.next_after === null) return;
+      after = r.next_after;
+    }
+  }
+
+  /** The server's cumulative event-loop and CPU counters (diagnostics route). */
+  runtime(): Promise<Runtime> {
+    return this.call('GET', '/diagnostics/runtime');
+  }
+
+  /** Bulk-import single-chat texts (diagnostics route): one transaction, no pushes. */
+  import(messages: ImportItem[]): Promise<{ stored: number; duplicates: number }> {
+    return this.call('POST', '/diagnostics/import', { messages });
+  }
+
+  /** Wait until every committed message is in the full-text index. */
+  flushSearchIndex(): Promise<unknown> {
+    return this.call('POST', '/diagnostics/search-index/flush', {});
   }
 
   /** Create users (unless `exist`) and one token each. */

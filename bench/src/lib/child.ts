@@ -93,6 +93,12 @@ export function childMain(onMessage: (m: ChildMsg) => void | Promise<void>): voi
     if (msg.type === 'stop') {
       process.exit(0);
     }
+    if (msg.type === 'runtime') {
+      // every child answers with its event loop's cumulative idle and active time, for the row's ELU
+      const elu = performance.eventLoopUtilization();
+      reply({ type: 'runtime', idle_ms: elu.idle, active_ms: elu.active });
+      return;
+    }
     Promise.resolve(onMessage(msg)).catch(fail);
   });
 }

@@ -19,14 +19,35 @@ function ticksPerSecond(): number {
   return clkTck;
 }
 
-/** CPU seconds (user + system) the process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function statCpuSeconds(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   // the command name (field 2) may contain spaces; fields after ')' are fixed
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   return (utime + stime) / ticksPerSecond();
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds of the process's main thread (the event loop; its tid is the pid). */
+export function mainThreadSeconds(pid: number): number {
+  try {
+    return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Busy CPU seconds of each core of the machine (cpu0, cpu1, ...). */
+export function coreBusySeconds(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).map((l) => {
+    const f = l.trim().split(/\s+/).slice(1).map(Number);
+    return (f.slice(0, 8).reduce((a, b) => a + b, 0) - f[3] - f[4]) / ticksPerSecond();
+  });
 }
 
 export interface Mem { rss_mb: number; peak_rss_mb: number }
@@ -58,16 +79,29 @@ export function hostBusySeconds(): number {
 export class CpuMeter {
   private t0 = 0;
   private c0 = 0;
+  private m0 = 0;
   private h0 = 0;
+  private k0: number[] = [];
   constructor(private readonly pid: number) {}
   start(): void {
     this.t0 = performance.now();
     this.c0 = cpuSeconds(this.pid);
+    this.m0 = mainThreadSeconds(this.pid);
     this.h0 = hostBusySeconds();
+    this.k0 = coreBusySeconds();
   }
-  /** CPU seconds used in the window by the process and by the host, and the window's wall seconds */
-  stop(): { cpu_s: number; host_s: number; wall_s: number } {
-    return { cpu_s: cpuSeconds(this.pid) - this.c0, host_s: hostBusySeconds() - this.h0, wall_s: (performance.now() - this.t0) / 1000 };
+  /**
+   * CPU seconds used in the window by the process (all threads, and its main
+   * thread alone) and by the host, each core's busy share of the window (%),
+   * and the window's wall seconds.
+   */
+  stop(): { cpu_s: number; main_s: number; host_s: number; core_pct: number[]; wall_s: number } {
+    const wall_s = (performance.now() - this.t0) / 1000;
+    const k1 = coreBusySeconds();
+    return {
+      cpu_s: cpuSeconds(this.pid) - this.c0, main_s: mainThreadSeconds(this.pid) - this.m0, host_s: hostBusySeconds() - this.h0,
+      core_pct: k1.map((b, i) => round(((b - (this.k0[i] ?? b)) / wall_s) * 100)), wall_s,
+    };
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * Parley's own Prometheus counters, read at the start and the end of a
  * measured window to explain its figures: how many messages each group
- * commit carried, and what share of the window the commits held the event
- * loop (better-sqlite3 is synchronous, so a commit and its fsync block
- * everything else the process does). Diagnostics beside a row, not the row.
+ * commit carried, and what share of the window a commit was under way
+ * (`commit_loop_pct`: with `sqlite_commit=inline` that is time the event loop
+ * was held, better-sqlite3 being synchronous; with sqlite_commit=worker
+ * it is time a commit was in flight there). Diagnostics beside a row, not the row.
  */
 export interface MetricsSnapshot { batchSum: number; batchCount: number; commitSeconds: number; pushSeconds: number; pushCount: number }
 

@@ -1,35 +1,35 @@
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
+import { parseConvId } from '@parley/protocol';
+import { pool } from './child.js';
+import type { Admin } from './admin.js';
 
 /**
- * The "stored" leg of the correctness line, read from the server's own
- * SQLite file through a read-only connection (WAL lets it read while the
- * server writes). For each conversation: how many bench texts are stored and
- * how many sit at a seq that disagrees with their send order. Every bench
- * conversation is fresh, so message n of a sender must be the n-th stored
- * bench message; for a single sender that is seq order, checked with a
- * window function.
+ * The "stored" leg of the correctness line, read through Parley's diagnostics
+ * route (`GET /v1/admin/diagnostics/conversations/{conv_id}/stored`): the
+ * bench never reads the server's database itself. For each conversation: how
+ * many of this run's messages are stored, and how many sit at a seq that
+ * disagrees with their send order. Every bench conversation is fresh and a
+ * bench cmid is `<runTag>.<sender index>.<n>`, so per sender the n-th message
+ * must be the n-th stored in seq order.
  */
 export interface StoredCheck { stored: number; misordered: number }
 
-export function storedCheck(dataDir: string, convIds: readonly string[], runTag: string): StoredCheck {
-  const db = new Database(join(dataDir, 'parley.db'), { readonly: true, fileMustExist: true });
-  try {
-    const count = db.prepare(`SELECT count(*) FROM messages WHERE conv_id = ? AND type = 'text' AND cmid LIKE ?`).pluck();
-    // n is the text before the first '|'; row_number() is the order of the seqs
-    const misordered = db.prepare(`SELECT count(*) FROM (
-        SELECT CAST(substr(t, 1, instr(t, '|') - 1) AS INTEGER) AS n, row_number() OVER (PARTITION BY sender ORDER BY seq) AS k
-        FROM (SELECT seq, sender, json_extract(content, '$.text') AS t FROM messages WHERE conv_id = ? AND type = 'text' AND cmid LIKE ?)
-      ) WHERE n != k`).pluck();
+/** `reader`: a member of the group (single chats use their first user). */
+export async function storedCheck(admin: Admin, convIds: readonly string[], runTag: string, reader?: string): Promise<StoredCheck> {
+  const prefix = `${runTag}.`;
+  const perConv = await pool(convIds.filter(Boolean), 8, async (convId) => {
+    const user = parseConvId(convId)?.users?.[0] ?? reader;
+    if (!user) throw new Error(`stored check: no reader for ${convId}`);
     let stored = 0;
-    let bad = 0;
-    for (const c of convIds) {
-      if (!c) continue;
-      stored += count.get(c, `${runTag}.%`) as number;
-      bad += misordered.get(c, `${runTag}.%`) as number;
+    let misordered = 0;
+    const lastN = new Map<string, number>();
+    for await (const m of admin.stored(convId, user, prefix)) {
+      stored++;
+      const n = Number(m.cmid.slice(m.cmid.lastIndexOf('.') + 1));
+      const k = (lastN.get(m.sender) ?? 0) + 1;
+      if (n !== k) misordered++;
+      lastN.set(m.sender, Math.max(n, k));
     }
-    return { stored, misordered: bad };
-  } finally {
-    db.close();
-  }
+    return { stored, misordered };
+  });
+  return perConv.reduce((a, b) => ({ stored: a.stored + b.stored, misordered: a.misordered + b.misordered }), { stored: 0, misordered: 0 });
 }

@@ -12,7 +12,8 @@ function correctnessCell(r: Row): string {
 }
 
 const EXTRA_SHOWN = [
-  'offered_per_s', 'sched_lag_p99_ms', 'members', 'per_delivery_p99_ms', 'ack_p99_ms', 'server_cpu_pct', 'client_cpu_pct', 'other_cpu_pct',
+  'offered_per_s', 'sched_lag_p99_ms', 'members', 'per_delivery_p99_ms', 'ack_p99_ms', 'server_cpu_pct', 'server_elu_pct', 'server_main_cpu_pct',
+  'server_other_threads_cpu_pct', 'core_busy_pct', 'client_cpu_pct', 'other_cpu_pct', 'msgs_before_window', 'runs_p99_ms',
   'commit_batch_avg', 'commit_ms_avg', 'commit_loop_pct', 'runs', 'connections', 'rss_per_conn_kib', 'connect_per_s', 'messages', 'seeded_by', 'hits_avg', 'items_avg',
 ];
 

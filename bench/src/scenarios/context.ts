@@ -5,6 +5,7 @@ import { progress } from '../lib/log.js';
 import type { Args } from '../args.js';
 import type { Creds } from '../gen/transports.js';
 import type { Row } from '../report/types.js';
+import type { EventLoopTimes, Target } from './drive.js';
 
 /** What every scenario gets: the flags, a run tag for unique ids, and where rows and notes go. */
 export interface Ctx {
@@ -19,12 +20,28 @@ export interface Ctx {
 }
 
 /** A ceiling or peer server child: it reports its URL once listening. */
-export interface PlainServer { url: string; pid: number; stop(): Promise<void> }
+export interface PlainServer { url: string; pid: number; runtime(): Promise<EventLoopTimes>; stop(): Promise<void> }
 
-export async function startPlain(script: string): Promise<PlainServer> {
-  const c = new Child(script);
+export async function startPlain(script: string, args: string[] = []): Promise<PlainServer> {
+  const c = new Child(script, args);
   const { url } = await c.waitFor<{ url: string }>('listening', 30_000);
-  return { url, pid: c.pid, stop: () => c.stop() };
+  return {
+    url, pid: c.pid, stop: () => c.stop(),
+    async runtime() {
+      const wait = c.waitFor<EventLoopTimes>('runtime', 10_000);
+      c.send({ type: 'runtime' });
+      return wait;
+    },
+  };
+}
+
+/** How drive.ts reaches a server for its diagnostics. */
+export function parleyTarget(server: ParleyServer): Pick<Target, 'pid' | 'admin' | 'runtime'> {
+  return { pid: server.pid, admin: server.admin, runtime: async () => (await server.admin.runtime()).event_loop };
+}
+
+export function plainTarget(server: PlainServer): Pick<Target, 'pid' | 'runtime'> {
+  return { pid: server.pid, runtime: () => server.runtime() };
 }
 
 export async function parley(ctx: Ctx, label: string, args: string[] = []): Promise<ParleyServer> {

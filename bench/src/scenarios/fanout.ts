@@ -2,9 +2,9 @@ import { progress } from '../lib/log.js';
 import type { Creds } from '../gen/transports.js';
 import type { FanoutConfig } from '../gen/types.js';
 import type { Row } from '../report/types.js';
-import { bestOf } from './best-of.js';
+import { medianOf } from './median-of.js';
 import { driveFanout, type Target } from './drive.js';
-import { makeUsers, parley, startPlain, summary, type Ctx } from './context.js';
+import { makeUsers, parley, parleyTarget, plainTarget, startPlain, summary, type Ctx } from './context.js';
 
 /**
  * Scenario 3: one group, every member online, a few members sending.
@@ -27,7 +27,7 @@ const rotate = (m: Creds[], k: number) => [...m.slice(k), ...m.slice(0, k)];
 export async function fanout(ctx: Ctx): Promise<Row[]> {
   const name = '3 group fan-out';
   const s = ctx.args.sizes;
-  const rounds = ctx.args.quick ? 1 : 2;
+  const rounds = ctx.args.sizes.rounds;
   const server = await parley(ctx, name);
   const net = await startPlain('servers/net-fanout.ts');
   try {
@@ -35,8 +35,8 @@ export async function fanout(ctx: Ctx): Promise<Row[]> {
     const members = await makeUsers(server, `f${ctx.runTag}u`, s.fanoutMembers);
     await server.admin.createGroup(`g${ctx.runTag}`, members[0].user, members.slice(1).map((m) => m.user));
     const netMembers = await makeUsers(null, `n${ctx.runTag}u`, s.fanoutMembers);
-    const tp: Target = { role: 'parley', system: `Parley, ${s.fanoutMembers}-member group`, pid: server.pid, dataDir: server.dataDir, httpUrl: server.httpUrl };
-    const tn: Target = { role: 'ceiling', system: `raw net fan-out (ceiling), ${s.fanoutMembers} sockets`, pid: net.pid };
+    const tp: Target = { role: 'parley', system: `Parley, ${s.fanoutMembers}-member group`, ...parleyTarget(server), reader: members[0].user };
+    const tn: Target = { role: 'ceiling', system: `raw net fan-out (ceiling, writes coalesced per turn), ${s.fanoutMembers} sockets`, ...plainTarget(net) };
     const maxLabel = `${name} (max, closed loop)`;
     const p: Row[] = [];
     const n: Row[] = [];
@@ -50,8 +50,8 @@ export async function fanout(ctx: Ctx): Promise<Row[]> {
       progress(`${name}: ${summary(n.at(-1)!)}`);
       turn++;
     }
-    const pm = bestOf(p, 'deliveries_per_s');
-    const nm = bestOf(n, 'deliveries_per_s');
+    const pm = medianOf(p, 'deliveries_per_s');
+    const nm = medianOf(n, 'deliveries_per_s');
     const rate = pm.sends_per_s ? Math.max(1, Math.round(pm.sends_per_s * 0.5)) : s.fanoutRate;
     progress(`${name}: open loop at ${rate} msgs/s (50% of Parley's max)`);
     const pr = (await driveFanout(`${name} (fixed rate)`, { ...tp, system: `Parley @ ${rate} msgs/s` },

@@ -1,64 +1,46 @@
-// The server's own store class, imported from its source: seeding writes exactly
-// the rows (messages, full-text index, conversation heads, read positions) that
-// commits through the server would, only in far bigger transactions.
-import { SqliteStore } from '../../../packages/server/src/store/sqlite/sqlite-store.js';
-import type { MemberRow, StoredMessage } from '../../../packages/server/src/store/store.js';
-import { childMain, reply, type ChildMsg } from '../lib/child.js';
-import { convIdOf, convUsers, TextGen, userId } from './corpus.js';
+import { Admin, type ImportItem } from '../lib/admin.js';
+import { childMain, pool, reply, type ChildMsg } from '../lib/child.js';
+import { convUsers, TextGen, userId } from './corpus.js';
 
 /**
- * Seeds the history/search data set into a stopped server's SQLite file
- * (child process, so its memory is returned when it exits): users, one
- * member row per (conversation, user), and `perConv` messages per
- * conversation committed `batch` at a time through SqliteStore.commitMessages.
+ * Seeds the history/search data set into a running Parley through its HTTP
+ * API only (child process, so its memory is returned when it exits): the
+ * users through the admin API, then `perConv` messages per conversation
+ * through the diagnostics import route, `batch` per request and transaction
+ * (each conversation and its members are created as a first send would),
+ * then waits until the full-text index has caught up.
  */
-export interface SeedConfig { dbPath: string; appId: string; users: number; convs: number; perConv: number; batch: number }
+export interface SeedConfig { httpUrl: string; apiKey: string; users: number; convs: number; perConv: number; batch: number }
 
 async function seed(cfg: SeedConfig): Promise<{ messages: number; seconds: number }> {
   const t0 = performance.now();
-  const store = new SqliteStore({ path: cfg.dbPath });
-  await store.migrate();
+  const admin = new Admin(cfg.httpUrl, cfg.apiKey);
+  await pool(Array.from({ length: cfg.users }, (_, u) => userId(u)), 16, (id) => admin.createUser(id));
   const base = 1_760_000_000_000;
-  for (let u = 0; u < cfg.users; u++) {
-    await store.createUser({ app_id: cfg.appId, user_id: userId(u), name: `User ${u}`, tokens_valid_after: 0, created_at: base });
-  }
-  const members: MemberRow[] = [];
-  for (let c = 0; c < cfg.convs; c++) {
-    for (const u of convUsers(c, cfg.users)) {
-      members.push({
-        app_id: cfg.appId, conv_id: convIdOf(c, cfg.users), user_id: userId(u), role: 'member', join_seq: 0, read_seq: 0,
-        muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: base,
-      });
-    }
-  }
-  for (let i = 0; i < members.length; i += 5000) await store.addMembers(members.slice(i, i + 5000));
   const text = new TextGen(42);
-  let batch: StoredMessage[] = [];
+  let batch: ImportItem[] = [];
   let total = 0;
   let lastReport = performance.now();
+  const send = async () => {
+    const r = await admin.import(batch);
+    if (r.stored !== batch.length) throw new Error(`import stored ${r.stored} of ${batch.length} (${r.duplicates} duplicates)`);
+    total += batch.length;
+    batch = [];
+    if (performance.now() - lastReport > 5000) {
+      lastReport = performance.now();
+      reply({ type: 'progress', messages: total, seconds: (lastReport - t0) / 1000 });
+    }
+  };
   for (let c = 0; c < cfg.convs; c++) {
-    const conv_id = convIdOf(c, cfg.users);
     const [a, b] = convUsers(c, cfg.users);
     for (let seq = 1; seq <= cfg.perConv; seq++) {
-      const sender = userId(seq % 2 ? a : b);
-      batch.push({
-        app_id: cfg.appId, conv_id, seq, msg_id: `seed${c}.${seq}`, sender, cmid: `seed.${c}.${seq}`,
-        type: 'text', content: { text: text.next() }, status: 'normal', created_at: base + seq * 60_000 + c,
-      });
-      if (batch.length >= cfg.batch) {
-        await store.commitMessages(batch);
-        total += batch.length;
-        batch = [];
-        if (performance.now() - lastReport > 5000) {
-          lastReport = performance.now();
-          reply({ type: 'progress', messages: total, seconds: (lastReport - t0) / 1000 });
-        }
-      }
+      const [from, to] = seq % 2 ? [a, b] : [b, a];
+      batch.push({ from: userId(from), to: userId(to), cmid: `seed.${c}.${seq}`, text: text.next(), created_at: base + seq * 60_000 + c });
+      if (batch.length >= cfg.batch) await send();
     }
   }
-  if (batch.length) await store.commitMessages(batch);
-  total += batch.length;
-  await store.close();
+  if (batch.length) await send();
+  await admin.flushSearchIndex();
   return { messages: total, seconds: (performance.now() - t0) / 1000 };
 }
 

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { ClientFrame } from '@parley/protocol';
 import { childMain, reply } from '../lib/child.js';
+import { corkForTurn } from './cork.js';
 import { ackOf, Sequencer } from './message-shape.js';
 
 /**
@@ -8,6 +9,7 @@ import { ackOf, Sequencer } from './message-shape.js';
  * group `send` becomes one `msg` push whose bytes are encoded once and
  * written to every other connected socket (everyone connected is in the one
  * group), then the sender gets its ack. No membership, storage or limits.
+ * Writes are coalesced per event-loop turn, as Parley's link does.
  */
 const seq = new Sequencer();
 const sockets = new Set<net.Socket>();
@@ -26,7 +28,12 @@ const server = net.createServer({ noDelay: true }, (sock) => {
       if (f.op === 'send') {
         const m = seq.message(user, f);
         const bytes = Buffer.from(JSON.stringify({ op: 'msg', msg: m }) + '\n');
-        for (const s of sockets) if (s !== sock) s.write(bytes);
+        for (const s of sockets) {
+          if (s === sock) continue;
+          corkForTurn(s);
+          s.write(bytes);
+        }
+        corkForTurn(sock);
         sock.write(JSON.stringify({ op: 'ok', id: f.id, data: ackOf(m) }) + '\n');
       } else if (f.op === 'auth') {
         user = f.token;

@@ -1,14 +1,21 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ClientFrame } from '@parley/protocol';
 import { childMain, reply } from '../lib/child.js';
+import { corkForTurn, socketOf } from './cork.js';
 import { ackOf, Sequencer } from './message-shape.js';
 
 /**
  * Ceiling for 1:1 throughput: a minimal `ws` relay. Per frame it parses the
  * JSON, forwards a `msg` push to the peer and answers the sender with an `ok`
  * ack — the same two frames Parley writes, minus validation, storage and the
- * wait for a commit. The `auth` token is taken as the user id.
+ * wait for a commit. The `auth` token is taken as the user id. Writes are
+ * coalesced per event-loop turn, as Parley's link does.
  */
+function send(ws: WebSocket, frame: string): void {
+  corkForTurn(socketOf(ws));
+  ws.send(frame);
+}
+
 const seq = new Sequencer();
 const byUser = new Map<string, WebSocket>();
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
@@ -19,8 +26,9 @@ wss.on('connection', (ws) => {
     const f = JSON.parse(data.toString()) as ClientFrame;
     if (f.op === 'send') {
       const m = seq.message(user, f);
-      byUser.get(f.to)?.send(JSON.stringify({ op: 'msg', msg: m }));
-      ws.send(JSON.stringify({ op: 'ok', id: f.id, data: ackOf(m) }));
+      const peer = byUser.get(f.to);
+      if (peer) send(peer, JSON.stringify({ op: 'msg', msg: m }));
+      send(ws, JSON.stringify({ op: 'ok', id: f.id, data: ackOf(m) }));
     } else if (f.op === 'auth') {
       user = f.token;
       byUser.set(user, ws);

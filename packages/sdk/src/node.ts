@@ -1,8 +1,9 @@
 /**
  * @parley/sdk/node — everything of the browser entry, plus transports for
  * Node: WebSocket through `ws` and TCP through node:net with the protocol's
- * length-prefixed framing. Its ParleyClient uses `ws` for `url`, since Node 20
- * has no global WebSocket.
+ * length-prefixed framing, and UDP (`udpConnection`, acknowledged and resent
+ * datagrams). Its ParleyClient uses `ws` for `url`, since Node 20 has no global
+ * WebSocket.
  */
 import { connect as netConnect } from 'node:net';
 import WebSocket from 'ws';
@@ -79,3 +80,6 @@ export class ParleyClient extends BaseClient {
     super(options.connect || !options.url ? options : { ...options, connect: wsConnection(options.url) });
   }
 }
+
+export { udpConnection } from './udp-connection.js';
+export type { UdpConnectionOptions, UdpConnectionFactory, UdpTransportStats } from './udp-connection.js';

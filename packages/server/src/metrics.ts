@@ -10,6 +10,7 @@ export class Metrics {
   readonly framesIn = new Counter({ name: 'parley_frames_in_total', help: 'client frames received', labelNames: ['op'], registers: [this.registry] });
   readonly framesOut = new Counter({ name: 'parley_frames_out_total', help: 'frames written to clients', registers: [this.registry] });
   readonly frameErrors = new Counter({ name: 'parley_frame_errors_total', help: 'error frames sent, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly udpEvents = new Counter({ name: 'parley_udp_events_total', help: 'UDP datagrams in/out, dropped garbage and reliability events, by event', labelNames: ['event'], registers: [this.registry] });
   readonly messagesStored = new Counter({ name: 'parley_messages_stored_total', help: 'messages durably committed', registers: [this.registry] });
   readonly commitBatchSize = new Histogram({
     name: 'parley_commit_batch_size', help: 'messages per group-commit transaction',

@@ -49,6 +49,8 @@ export interface RunningPlatform {
   tcpPort: number;
   /** the ops listener serving /metrics and /docs, when ops_port ≥ 0 */
   opsUrl?: string;
+  /** the UDP port, when `udp_port` is not -1 */
+  udpPort?: number;
   /** first start only: the default app's credentials */
   defaultApp?: { app_id: string; api_key: string; file: string };
   stop(): Promise<void>;
@@ -70,7 +72,9 @@ export interface BackendExtras {
 function chooseStore(o: Options, extra: BackendExtras = {}): Store {
   switch (o.store) {
     case 'sqlite':
-      return new SqliteStore({ path: o.sqlite_path || join(o.data_dir, 'parley.db'), ...(extra.clock && { now: extra.clock }) });
+      return new SqliteStore({
+        path: o.sqlite_path || join(o.data_dir, 'parley.db'), commitOnWorker: o.sqlite_commit === 'worker', ...(extra.clock && { now: extra.clock }),
+      });
     case 'mysql':
       throw new ConfigError('store=mysql: the MySQL/MariaDB store is not part of this build yet; use store=sqlite');
   }
@@ -255,15 +259,17 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   await api.listen({ host: options.host, port: options.http_port });
   const tcpPort = await link.listenTcp(options.tcp_port, options.host);
   const ops = opsSecret ? await listenOps(api, opsSecret, options.ops_host, options.ops_port) : undefined;
+  const udpPort = options.udp_port >= 0 ? await link.listenUdp(options.udp_port, options.host) : undefined;
   const addr = api.server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : options.http_port;
   const httpUrl = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${httpPort}`;
-  log.info({ http: httpUrl, tcp: tcpPort, data_dir: options.data_dir }, 'parley started');
+  log.info({ http: httpUrl, tcp: tcpPort, udp: udpPort, data_dir: options.data_dir }, 'parley started');
 
   let stopped = false;
   return {
     options, core, api, link, log, metrics, httpUrl, wsUrl: `${httpUrl.replace('http', 'ws')}/ws`, tcpPort, defaultApp,
     ...(ops ? { opsUrl: `http://${options.ops_host}:${ops.port}` } : {}),
+    ...(udpPort !== undefined && { udpPort }),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -12,6 +12,7 @@ import type { LoginThrottleOptions } from '../auth/login-throttle.js';
 import { RateLimiter } from './rate-limit.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import type { RouteDeps } from './route-deps.js';
+import { adminDiagnosticsRoutes } from './routes-admin-diagnostics.js';
 import { adminGroupRoutes } from './routes-admin-groups.js';
 import { adminMessageRoutes } from './routes-admin-messages.js';
 import { adminSettingsRoutes } from './routes-admin-settings.js';
@@ -102,6 +103,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(adminGroupRoutes, { prefix: '/v1/admin', ...r });
   await app.register(adminMessageRoutes, { prefix: '/v1/admin', ...r });
   await app.register(adminSettingsRoutes, { prefix: '/v1/admin', ...r });
+  await app.register(adminDiagnosticsRoutes, { prefix: '/v1/admin', ...r });
 
   await app.register(clientAuthRoutes, { prefix: '/v1', ...r, ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}) });
   await app.register(clientUserRoutes, { prefix: '/v1', ...r });

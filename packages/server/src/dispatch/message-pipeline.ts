@@ -13,6 +13,7 @@ import type { NoticeWriter, Route } from '../services/notice-writer.js';
 import type { SingleChatService } from '../services/single-chat.js';
 import type { Store, StoredMessage } from '../store/store.js';
 import type { GroupCommitter } from './group-commit.js';
+import { RecentAcks } from './recent-acks.js';
 
 export interface SendInput {
   app_id: string;
@@ -62,9 +63,8 @@ export function newMsgId(now: number): string {
 export class MessagePipeline implements NoticeWriter {
   /** sends handed to the committer but not yet committed, by app/sender/cmid: a resend joins the first */
   private readonly inflight = new Map<string, Promise<SendAck>>();
-  /** acks of recently committed messages by app/sender/cmid, oldest first (insertion order) */
-  private readonly recent = new Map<string, SendAck>();
-  private static readonly RECENT_MAX = 50_000;
+  /** acks of recently committed messages by app/sender/cmid, bounded in O(1) */
+  private readonly recent = new RecentAcks(50_000);
 
   constructor(
     private readonly deps: {
@@ -121,7 +121,6 @@ export class MessagePipeline implements NoticeWriter {
   private remember(key: string, ack: SendAck): void {
     const { duplicate: _dup, ...original } = ack;
     this.recent.set(key, original);
-    if (this.recent.size > MessagePipeline.RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** Send and wait for the commit (the HTTP API's path). */

@@ -11,9 +11,11 @@ export interface LinkMetrics {
    * client frames received at the link, by op (pings and invalid frames included).
    * Optional: in one process dispatch may already count the frames it handles.
    */
-  framesIn?: { inc(labels: { op: string }): void };
+  framesIn?: { inc(labels: { op: string }, value?: number): void };
   /** frames written to clients (a push to n connections counts n) */
   framesOut: { inc(value?: number): void };
   /** error frames sent by the link itself, by code */
   frameErrors?: { inc(labels: { code: string }): void };
+  /** UDP datagrams and reliability events, by event (in, out, garbage_*, rate_limited, resend, ...) */
+  udpEvents?: { inc(labels: { event: string }, value?: number): void };
 }

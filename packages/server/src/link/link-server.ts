@@ -5,15 +5,17 @@ import { pino, type Logger } from 'pino';
 import { CLOSE_CODES, ParleyError } from '@parley/protocol';
 import type { Downstream, LinkSide, Upstream } from '../transport/transport.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
+import { tallied } from './frame-tally.js';
 import type { LinkMetrics } from './link-metrics.js';
 import { OutFrame } from './out-frame.js';
 import { Session, type SessionHost, type SessionLimits } from './session.js';
 import { listenTcpWire } from './tcp-wire.js';
+import { UdpListener, type UdpListenerOptions } from './udp-listener.js';
 import type { Wire } from './wire.js';
 import { attachWebSocketWire } from './ws-wire.js';
 
 /**
- * The link gateway: holds client connections (WebSocket and TCP), admits them
+ * The link gateway: holds client connections (WebSocket, TCP, UDP), admits them
  * by verifying their token locally, and relays frames between them and
  * dispatch through the transport. It knows connections, frames and the
  * transport — never the store or the domain services (DESIGN §7).
@@ -53,6 +55,7 @@ export class LinkServer implements SessionHost {
   private readonly byConn = new Map<string, Session>();
   private readonly detachers: (() => void)[] = [];
   private readonly tcpServers: NetServer[] = [];
+  private readonly udpListeners: UdpListener[] = [];
   private closing = false;
 
   constructor(opts: LinkServerOptions) {
@@ -63,7 +66,7 @@ export class LinkServer implements SessionHost {
     this.transport = opts.transport;
     this.verifier = opts.verifier;
     this.log = opts.logger ?? pino({ enabled: false });
-    this.metrics = opts.metrics;
+    this.metrics = opts.metrics && tallied(opts.metrics);
     this.maxFrameBytes = opts.maxFrameBytes ?? 65536;
     this.limits = {
       heartbeatMs: opts.heartbeatMs ?? 30_000,
@@ -95,6 +98,24 @@ export class LinkServer implements SessionHost {
     return address.port;
   }
 
+  /** Listen for UDP clients (docs/protocol.md "UDP"); resolves with the bound port. */
+  async listenUdp(port: number, host = '127.0.0.1', options: UdpListenerOptions = {}): Promise<number> {
+    if (this.closing) throw new Error('link is closed');
+    const count = (event: string, n = 1) => {
+      if (n > 0) this.metrics?.udpEvents?.inc({ event }, n);
+    };
+    const l = await UdpListener.listen(port, host, options, {
+      maxFrameBytes: this.maxFrameBytes, verifier: this.verifier, accept: (w) => this.accept(w), count, onError: this.wireError,
+    });
+    this.udpListeners.push(l);
+    return l.port;
+  }
+
+  /** Reliability counters of the UDP listeners (resends, acks, duplicates dropped, ...). */
+  udpStats(): ReturnType<UdpListener['stats']>[] {
+    return this.udpListeners.map((l) => l.stats());
+  }
+
   /** Open client connections, authenticated or not. */
   connectionCount(): number {
     return this.sessions.size;
@@ -112,6 +133,8 @@ export class LinkServer implements SessionHost {
       for (const detach of this.detachers.splice(0)) detach();
     }
     const stopped = this.tcpServers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())));
+    // A UDP socket closes only after its connections are gone: their goodbyes go out through it.
+    stopped.push(...this.udpListeners.splice(0).map((l) => l.close()));
     for (const s of this.sessions) s.close(CLOSE_CODES.going_away, 'server shutting down', new ParleyError('shutting_down'));
     // Each session is destroyed after closeGraceMs at the latest, so this settles.
     await Promise.all([...[...this.sessions].map((s) => s.closed), ...stopped]);

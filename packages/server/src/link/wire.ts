@@ -2,7 +2,7 @@ import type { OutFrame } from './out-frame.js';
 
 /**
  * The byte-level end of one client connection: the only part that differs
- * between WebSocket and TCP. Auth, heartbeat, limits and routing live once,
+ * between WebSocket, TCP and UDP. Auth, heartbeat, limits and routing live once,
  * in Session (STYLE habit 9).
  *
  * A wire reports what it reads to its session (`Session.receive`,
@@ -10,7 +10,7 @@ import type { OutFrame } from './out-frame.js';
  * `Session.wireClosed` exactly once when the underlying socket is gone.
  */
 export interface Wire {
-  readonly kind: 'ws' | 'tcp';
+  readonly kind: 'ws' | 'tcp' | 'udp';
   readonly remote: string;
   /** bytes accepted by write() but not yet handed to the kernel */
   bufferedBytes(): number;

@@ -265,6 +265,13 @@ export interface MessageStore {
   hideMessageFor(appId: string, convId: string, seq: number, userId: string): Promise<void>;
   /** full-text search (Chinese included), only over conversations the user is a member of, from their join_seq, newest first */
   search(q: SearchQuery): Promise<StoredMessage[]>;
+  /**
+   * Optional: resolves once every message committed so far is in the full-text
+   * index, for a backend that indexes after the commit. Search must find a
+   * committed message whether or not it is indexed yet; this only ends the
+   * backlog (diagnostics, before measuring search).
+   */
+  flushSearchIndex?(): Promise<void>;
 }
 
 export interface Store extends AppStore, UserStore, RelationStore, GroupStore, ConversationStore, MessageStore {

@@ -24,8 +24,9 @@ export type SearchPlan = 'scan' | 'index';
  *   scopes up to `scanMaxMessages`, and always for queries shorter than a
  *   trigram (common in Chinese, where 北京 is a whole word).
  * - index: the FTS5 trigram index, the query as one quoted phrase (a
- *   substring match, case-insensitive). Cost follows how common the text is
- *   store-wide, so it is kept for callers whose scope is larger.
+ *   substring match, case-insensitive), plus a scan of the committed rows the
+ *   index does not hold yet (it is written after the commit). Cost follows how
+ *   common the text is store-wide, so it is kept for callers whose scope is larger.
  *
  * Both find the same messages (a substring of the same folded text) and apply
  * the same scope: the caller is a member, seq ≥ their join_seq, not hidden for
@@ -48,12 +49,22 @@ export class MessageSearch {
     const order = 'ORDER BY m.created_at DESC, m.conv_id, m.seq DESC LIMIT @limit';
     const members = `cm.app_id = @app_id AND cm.user_id = @user_id AND (@conv_id IS NULL OR cm.conv_id = @conv_id)`;
 
-    this.byIndex = db.prepare(`SELECT ${MESSAGE_COLUMNS}
-      FROM message_fts f
-      JOIN messages m ON m.fts_id = f.rowid
-      JOIN conversation_members cm ON cm.app_id = m.app_id AND cm.conv_id = m.conv_id AND cm.user_id = @user_id
-      WHERE message_fts MATCH @phrase AND m.seq >= cm.join_seq AND ${scope}
-      ${order}`);
+    // The index holds fts_id up to its largest rowid (SearchIndexer's mark, read in the
+    // same statement, so in the same snapshot as the index); committed rows above it are
+    // matched by scanning them, the same folded substring test, so a message is found as
+    // soon as it is committed, and never twice.
+    this.byIndex = db.prepare(`SELECT * FROM (
+        SELECT ${MESSAGE_COLUMNS}
+        FROM message_fts f
+        JOIN messages m ON m.fts_id = f.rowid
+        JOIN conversation_members cm ON cm.app_id = m.app_id AND cm.conv_id = m.conv_id AND cm.user_id = @user_id
+        WHERE message_fts MATCH @phrase AND m.seq >= cm.join_seq AND ${scope}
+        UNION ALL
+        SELECT ${MESSAGE_COLUMNS}
+        FROM messages m INDEXED BY messages_by_fts_id
+        JOIN conversation_members cm ON cm.app_id = m.app_id AND cm.conv_id = m.conv_id AND cm.user_id = @user_id
+        WHERE m.fts_id > (SELECT coalesce(max(id), 0) FROM message_fts_docsize) AND m.fts_id IS NOT NULL AND instr(m.search_text, @needle) > 0 AND m.seq >= cm.join_seq AND ${scope}
+      ) ORDER BY created_at DESC, conv_id, seq DESC LIMIT @limit`);
     // search_text is NULL for messages of a type that is not indexed, as fts_id is.
     // INDEXED BY and CROSS JOIN pin the plan to "the caller's conversations, then
     // each timeline from join_seq": without statistics SQLite would rather scan
@@ -90,7 +101,7 @@ export class MessageSearch {
       since: q.since ?? null, until: q.until ?? null,
     };
     const rows = plan === 'index'
-      ? this.byIndex.all({ ...params, phrase: ftsPhrase(text) })
+      ? this.byIndex.all({ ...params, phrase: ftsPhrase(text), needle: foldForSearch(text) })
       : this.byScan.all({ ...params, needle: foldForSearch(text) });
     return (rows as MessageSql[]).map(messageFromSql);
   }

@@ -10,7 +10,9 @@ import { searchableText } from './search-text.js';
  * Group commit of messages: one IMMEDIATE transaction per batch, so the batch
  * pays one fsync (synchronous=FULL) and is stored entirely or not at all.
  *
- * Per batch it inserts every message and its full-text row, moves each
+ * Per batch it inserts every message (with its fts_id and folded search
+ * text; the full-text index itself is written afterwards, in bigger batches,
+ * by SearchIndexer), moves each
  * conversation's last_seq/preview to the batch's highest seq (never
  * backwards: an older batch committed late does not rewind the list), and
  * advances each sender's own read_seq to what they sent.
@@ -30,7 +32,6 @@ import { searchableText } from './search-text.js';
  */
 export class MessageWriter {
   private readonly insertMessage: Database.Statement;
-  private readonly insertFts: Database.Statement;
   private readonly maxFtsId: Database.Statement;
   private readonly upsertConversation: Database.Statement;
   private readonly advanceSenderRead: Database.Statement;
@@ -44,7 +45,6 @@ export class MessageWriter {
         (app_id, conv_id, seq, msg_id, sender, cmid, type, content, mentions, reply_to, status, created_at, edited_at, fts_id, search_text)
       VALUES (@app_id, @conv_id, @seq, @msg_id, @sender, @cmid, @type, @content, @mentions, @reply_to, @status, @created_at, @edited_at, @fts_id, @search_text)
       ON CONFLICT DO NOTHING`);
-    this.insertFts = db.prepare('INSERT INTO message_fts (rowid, body) VALUES (?, ?)');
     this.maxFtsId = db.prepare('SELECT coalesce(max(fts_id), 0) FROM messages WHERE fts_id IS NOT NULL').pluck();
     // The conversation row is created if a caller committed before ensureConversation
     // (e.g. a notification timeline): an acked message must always be reachable
@@ -100,10 +100,7 @@ export class MessageWriter {
         else conflicts.push(m);
         continue;
       }
-      if (id !== null) {
-        ftsId = id;
-        this.insertFts.run(id, text);
-      }
+      if (id !== null) ftsId = id;
       this.insertOutbox.run(m.app_id, m.conv_id, m.seq, m.created_at);
 
       const conv = `${m.app_id}\u0000${m.conv_id}`;

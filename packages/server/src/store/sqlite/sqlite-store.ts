@@ -10,7 +10,9 @@ import { EventOutbox } from './event-outbox.js';
 import { GroupWriter } from './group-writer.js';
 import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
-import { MessageWriter } from './message-writer.js';
+import { InlineCommits, type MessageCommits } from './inline-commits.js';
+import { DEFAULT_SEARCH_INDEXER, type SearchIndexerOptions } from './search-indexer.js';
+import { WorkerCommitter } from './worker-committer.js';
 import { runMigrations } from './migrations.js';
 import { SeqMarks, type SeqBlock } from './seq-marks.js';
 import {
@@ -35,6 +37,14 @@ export interface SqliteStoreOptions {
    * (default 50,000); 0 sends every query of 3+ characters over a non-empty scope to the index
    */
   searchScanMaxMessages?: number;
+  /** when the full-text index is written after commits (default: 20 ms after, 2,000 messages per transaction) */
+  searchIndexer?: SearchIndexerOptions;
+  /**
+   * run group commits and the indexing after them on a worker thread with its own
+   * connection, so the event loop is not held for them (default false; ignored for
+   * ':memory:', which cannot be shared with another connection)
+   */
+  commitOnWorker?: boolean;
 }
 
 /** What the connection actually runs with (for diagnostics and tests). */
@@ -48,9 +58,10 @@ export interface SqlitePragmas {
 
 interface Prepared {
   s: DomainStatements;
-  writer: MessageWriter;
   reader: MessageReader;
   searcher: MessageSearch;
+  /** group commits and the indexing after them: inline, or on a worker thread */
+  commits: MessageCommits;
   groups: GroupWriter;
   marks: SeqMarks;
   outbox: EventOutbox;
@@ -64,26 +75,43 @@ interface Prepared {
  * loss (as far as the disk honours fsync). NORMAL would only be crash-safe
  * for the process, not the machine: recent commits could vanish on power loss.
  *
- * Limits: one writer at a time (SQLite); meant for one process. Calls are
- * synchronous under an async interface — each promise is already settled when
- * returned, and a long search blocks the event loop while it runs.
+ * Full-text indexing happens after the commit (SearchIndexer), in bigger
+ * transactions; search is exact meanwhile (it scans what is not indexed yet).
+ * With `commitOnWorker`, group commits and that indexing run on a worker
+ * thread with its own connection (WorkerCommitter): the event loop keeps
+ * serving frames while a batch is written and fsynced; everything else runs on
+ * this connection.
+ *
+ * Limits: one writer at a time (SQLite); meant for one process. Calls other
+ * than commits are synchronous under an async interface — each promise is
+ * already settled when returned, and a long search blocks the event loop while
+ * it runs. A write on this connection waits (busy_timeout) while the worker
+ * holds the write lock for a commit.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly searchScanMaxMessages: number | undefined;
+  private readonly searchIndexer: SearchIndexerOptions;
+  private readonly path: string;
+  private readonly busyTimeoutMs: number;
+  private readonly commitOnWorker: boolean;
   private prepared: Prepared | null = null;
 
   constructor(opts: SqliteStoreOptions) {
     this.now = opts.now ?? Date.now;
     this.searchScanMaxMessages = opts.searchScanMaxMessages;
+    this.searchIndexer = opts.searchIndexer ?? DEFAULT_SEARCH_INDEXER;
+    this.path = opts.path;
+    this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
+    this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker === true;
     this.db = guard('open database', () => {
       createPrivateFile(opts.path);
       const db = new Database(opts.path);
       try {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = FULL');
-        db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+        db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
         // No foreign keys are declared (see migrations.ts); enforcement stays off explicitly.
         db.pragma('foreign_keys = OFF');
         // Bounded ANALYZE for `PRAGMA optimize` at close, as SQLite recommends for
@@ -111,25 +139,42 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    guard('migrate', () => {
-      runMigrations(this.db, undefined, this.now);
-      // Statements are prepared once, after the tables they name exist.
-      this.prepared ??= {
+    guard('migrate', () => runMigrations(this.db, undefined, this.now));
+    // Statements are prepared once, after the tables they name exist; the worker opens the file after them too.
+    if (!this.prepared) {
+      const commits = this.commitOnWorker ? await this.startWorker() : new InlineCommits(this.db, this.searchIndexer);
+      this.prepared = {
         s: prepareDomainStatements(this.db),
-        writer: new MessageWriter(this.db),
         reader: new MessageReader(this.db),
         searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
         groups: new GroupWriter(this.db),
         marks: new SeqMarks(this.db),
         outbox: new EventOutbox(this.db),
+        commits,
       };
-    });
+    }
+    // Messages committed before a crash or a stop but not indexed yet.
+    await this.prepared.commits.flushIndex();
+  }
+
+  private async startWorker(): Promise<MessageCommits> {
+    try {
+      return await WorkerCommitter.start({ path: this.path, busyTimeoutMs: this.busyTimeoutMs, indexer: this.searchIndexer });
+    } catch (err) {
+      throw new StoreError('unavailable', `could not start the commit worker: ${err instanceof Error ? err.message : String(err)}`, err);
+    }
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    this.prepared?.marks.flush(); // reservations asked for before the close: answered, not left hanging
+    const p = this.prepared;
+    p?.marks.flush(); // reservations asked for before the close: answered, not left hanging
     this.prepared = null;
+    try {
+      await p?.commits.close();
+    } catch {
+      // the backlog is indexed on the next start
+    }
     guard('close', () => {
       try {
         this.db.pragma('optimize');
@@ -359,8 +404,8 @@ export class SqliteStore implements Store {
   }
 
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
-    // MessageWriter dedups by cmid, reports seq conflicts and translates its own errors.
-    return this.p.writer.commit(messages);
+    // MessageWriter dedups by cmid, reports seq conflicts and translates its own errors (inline or on the worker).
+    return this.p.commits.commit(messages);
   }
 
   async pendingEvents(q: { olderThan: number; limit: number; after?: MessageKey }): Promise<StoredMessage[]> {
@@ -393,6 +438,10 @@ export class SqliteStore implements Store {
 
   async search(q: SearchQuery): Promise<StoredMessage[]> {
     return guard('search', () => this.p.searcher.search(q));
+  }
+
+  async flushSearchIndex(): Promise<void> {
+    await this.p.commits.flushIndex();
   }
 
   /** The plan `search` would use for `q` (diagnostics and tests; not part of Store). */

@@ -1,0 +1,175 @@
+import { ParleyError } from '@parley/protocol';
+import { UdpChannel, UdpType, encodeUdpClose, type UdpChannelOptions, type UdpDatagram } from '@parley/protocol/udp';
+import type { OutFrame } from './out-frame.js';
+import type { Session } from './session.js';
+import { packOutFrame, unpackClientFrame } from './udp-frame-codec.js';
+import type { Wire } from './wire.js';
+
+export interface UdpAddress {
+  address: string;
+  port: number;
+}
+
+/** What a UDP wire needs from its listener. */
+export interface UdpWireHost {
+  channel: Partial<UdpChannelOptions>;
+  /** a connection that sent nothing for this long is forgotten */
+  idleMs: number;
+  send(datagram: Uint8Array, to: UdpAddress): void;
+  count(event: string, n?: number): void;
+  /** the wire is gone: forget its connection id */
+  forget(wire: UdpWire): void;
+}
+
+/**
+ * One UDP client connection under a Session: the reliability channel turns
+ * datagrams into ordered frames and back. Session does auth, heartbeat,
+ * limits and routing exactly as for WebSocket and TCP.
+ *
+ * Anti-amplification: until the session is authenticated, the bytes sent to
+ * the peer never exceed the bytes received from it (the HELLO alone is 1,200
+ * bytes, enough for the auth answer); a datagram over that credit is not sent
+ * now and goes out with the channel's next resend, once the client sent more.
+ */
+export class UdpWire implements Wire {
+  readonly kind = 'udp';
+  readonly channel: UdpChannel;
+  session: Session | undefined;
+  private addr: UdpAddress;
+  private credit = 0;
+  private closing: { code: number; reason: string } | undefined;
+  private done = false;
+  private readonly idleTimer: NodeJS.Timeout;
+
+  constructor(readonly connId: string, addr: UdpAddress, private readonly host: UdpWireHost) {
+    this.addr = addr;
+    this.channel = new UdpChannel(connId, host.channel, {
+      emit: (d) => this.emit(d),
+      deliver: (bytes) => this.deliver(bytes),
+      oversize: (bytes) => this.session?.reject(new ParleyError('frame_too_large', `frame of ${bytes} bytes exceeds ${host.channel.maxFrameBytes ?? 65536} bytes`)),
+      gone: () => {
+        this.host.count('gone');
+        this.destroy();
+      },
+      drained: () => {
+        if (this.closing) this.finish();
+      },
+    });
+    this.idleTimer = setTimeout(() => {
+      this.host.count('idle_expired');
+      this.destroy();
+    }, host.idleMs).unref();
+  }
+
+  get remote(): string {
+    return `${this.addr.address}:${this.addr.port}`;
+  }
+
+  get address(): UdpAddress {
+    return this.addr;
+  }
+
+  get authenticated(): boolean {
+    return this.session?.info !== undefined;
+  }
+
+  /* ---- Wire ---- */
+
+  bufferedBytes(): number {
+    return this.channel.bufferedBytes;
+  }
+
+  write(frame: OutFrame): void {
+    if (this.closing || this.done) return;
+    this.channel.send(packOutFrame(frame));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closing || this.done) return;
+    this.closing = { code, reason };
+    if (this.channel.drained) this.finish();
+    // otherwise once the peer acked everything (drained), or the session's grace timer destroys us
+  }
+
+  destroy(): void {
+    if (this.done) return;
+    this.done = true;
+    this.channel.stop();
+    clearTimeout(this.idleTimer);
+    this.host.forget(this);
+    this.session?.wireClosed();
+  }
+
+  /* ---- from the listener ---- */
+
+  /** A datagram of this connection from its current address. */
+  receive(d: UdpDatagram, size: number): void {
+    if (this.done) return;
+    this.idleTimer.refresh();
+    if (!this.authenticated) this.credit += size;
+    switch (d.type) {
+      case UdpType.data:
+      case UdpType.ack:
+        this.channel.receive(d);
+        return;
+      case UdpType.ping:
+        this.channel.receive(d);
+        this.session?.touch();
+        this.emit(this.channel.control(UdpType.ack));
+        return;
+      case UdpType.hello: // our hello_ok was lost
+        this.emit(this.channel.control(UdpType.hello_ok));
+        return;
+      case UdpType.rebind: // our rebind_ok was lost
+        this.emit(this.channel.control(UdpType.rebind_ok));
+        return;
+      case UdpType.close:
+        this.channel.receive(d);
+        this.destroy();
+        return;
+      default:
+        this.host.count('unexpected_type');
+    }
+  }
+
+  /** The session proved itself from a new address: move there and resend what is in flight. */
+  moveTo(addr: UdpAddress): void {
+    if (this.done) return;
+    this.addr = addr;
+    this.idleTimer.refresh();
+    this.emit(this.channel.control(UdpType.rebind_ok));
+    this.channel.resendAll();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    const { code, reason } = this.closing!;
+    const bye = this.channel.control(UdpType.close, encodeUdpClose(code, reason));
+    // Unacknowledged: sent twice so one loss does not leave the client waiting for its heartbeat.
+    this.emit(bye);
+    this.emit(bye);
+    this.destroy();
+  }
+
+  private emit(datagram: Uint8Array): void {
+    if (!this.authenticated) {
+      if (datagram.length > this.credit) {
+        this.host.count('amplification_held');
+        return;
+      }
+      this.credit -= datagram.length;
+    }
+    this.host.send(datagram, this.addr);
+  }
+
+  private deliver(bytes: Uint8Array): void {
+    const s = this.session;
+    if (!s) return;
+    const text = unpackClientFrame(bytes);
+    if (typeof text === 'string') s.receive(text);
+    else {
+      this.host.count('bad_frame');
+      s.reject(text);
+    }
+  }
+}

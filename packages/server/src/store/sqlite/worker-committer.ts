@@ -1,0 +1,97 @@
+import { Worker } from 'node:worker_threads';
+import { StoreError, type CommitResult, type StoredMessage } from '../store.js';
+import type { CommitWorkerData, FromWorker, ToWorker } from './commit-worker.js';
+import type { MessageCommits } from './inline-commits.js';
+
+type Pending = { resolve: (m: FromWorker & { ok: true }) => void; reject: (err: unknown) => void };
+type Request = ToWorker extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
+
+/**
+ * Runs the store's group commits (and the full-text indexing after them) on a
+ * worker thread with its own SQLite connection (commit-worker.ts), so the
+ * event loop is not held for the B-tree work and the fsync of each batch. A
+ * commit resolves once the worker has committed it, so "ack after the
+ * commit" holds as before; requests are answered in the order they were sent.
+ * If the worker dies, every waiting and later request fails `unavailable`
+ * (nothing unconfirmed was acked).
+ */
+export class WorkerCommitter implements MessageCommits {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private dead: Error | null = null;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+    worker.on('message', (m: FromWorker) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m);
+      else p.reject(m.kind ? new StoreError(m.kind, m.message) : new StoreError('unavailable', `commit worker: ${m.message}`));
+    });
+    const fail = (err: Error) => {
+      this.dead ??= err;
+      for (const p of this.pending.values()) p.reject(new StoreError('unavailable', `commit worker stopped: ${err.message}`, err));
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
+  }
+
+  /** Starts the worker (the schema must exist: migrations run on the main connection first). */
+  static async start(data: CommitWorkerData): Promise<WorkerCommitter> {
+    const worker = import.meta.url.endsWith('.ts') ? fromSource(data) : new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: data });
+    const c = new WorkerCommitter(worker);
+    await new Promise<void>((resolve, reject) => {
+      worker.once('online', resolve);
+      worker.once('error', reject);
+    });
+    return c;
+  }
+
+  async commit(batch: StoredMessage[]): Promise<CommitResult> {
+    const r = await this.request({ op: 'commit', batch });
+    return {
+      duplicates: r.duplicates ?? [],
+      conflicts: (r.conflictIndexes ?? []).map((i) => batch[i]!),
+      not_members: (r.notMemberIndexes ?? []).map((i) => batch[i]!),
+    };
+  }
+
+  async flushIndex(): Promise<void> {
+    await this.request({ op: 'flush-index' });
+  }
+
+  /** Indexes what is left, closes the worker's connection and ends the thread. */
+  async close(): Promise<void> {
+    if (this.dead) return;
+    try {
+      await this.request({ op: 'close' });
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+
+  private request(m: Request): Promise<FromWorker & { ok: true }> {
+    if (this.dead) return Promise.reject(new StoreError('unavailable', `commit worker stopped: ${this.dead.message}`));
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...m, id });
+    });
+  }
+}
+
+/**
+ * Run from source (tests, `--from-source`), the sibling is TypeScript: Node 20
+ * does not apply the parent's `--import tsx` hooks to a worker, so the worker
+ * registers tsx itself before importing it.
+ */
+function fromSource(data: CommitWorkerData): Worker {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./commit-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`
+    + `.catch((err) => { setImmediate(() => { throw err; }); });`;
+  return new Worker(code, { eval: true, workerData: data });
+}
