@@ -122,6 +122,11 @@ export interface AuthOk {
   /** send a ping at least this often; the server closes a connection silent for twice this */
   heartbeat_ms: number;
   server_time: number;
+  /**
+   * a message is committed within this long of its seq being allocated, or
+   * never: a hole below a message older than this is final (clients' gap rule)
+   */
+  commit_deadline_ms: number;
 }
 
 /** Ack of a send: only sent once the message is durably committed. */
@@ -135,7 +140,12 @@ export interface SendAck {
   duplicate?: boolean;
 }
 
-export interface HistoryResult { messages: Message[]; has_more: boolean }
+/**
+ * `server_time` (ms) is read before the page is: every message committed
+ * before it is in the page's range if it exists, so with `commit_deadline_ms`
+ * it tells a client whether a hole below a message can still fill.
+ */
+export interface HistoryResult { messages: Message[]; has_more: boolean; server_time: number }
 export interface ConvListResult { conversations: Conversation[]; total_unread: number }
 export interface ReadResult { conv_id: string; read_seq: number; unread: number }
 export interface ReceiptsResult { conv_id: string; seq: number; read_count: number; member_count: number; read_by: string[] }

@@ -12,7 +12,7 @@ import { GapTracker } from './gap-tracker.js';
 import { Outbox, newCmid, type OutboxEntry, type PendingSend, type SendInput } from './outbox.js';
 
 export interface ClientOptions extends ParleyClientOptions {
-  /** gap filling: history page size, retries of an empty range before it is accepted as a hole */
+  /** gap filling: history page size, how long a message past a hole is held, retries (see GapFillOptions) */
   gapFill?: Partial<GapFillOptions>;
   /** (conv_id, seq) pairs remembered to drop duplicate deliveries; default 10000 */
   dedupCapacity?: number;
@@ -54,6 +54,7 @@ export class ParleyClient extends ClientCore {
       options: { ...DEFAULT_GAP_FILL, ...options.gapFill },
       fetchAfter: (conv_id, after, limit) => this.request('history', { conv_id, after, limit }),
       deliver: (msg) => this.emit('message', msg),
+      deadlineMs: () => this.session?.commit_deadline_ms,
       isOpen: () => this.state === 'open',
       report: (err) => this.emit('error', err),
     });
@@ -90,7 +91,9 @@ export class ParleyClient extends ClientCore {
   /** A page of history; its messages count as seen (no 'message' event for them later). */
   async history(conv_id: string, q: HistoryQuery = {}): Promise<HistoryResult> {
     const res = await this.request('history', { conv_id, ...q });
+    // All of the page first, then release what it made contiguous: none of it comes again as an event.
     for (const m of [...res.messages].sort((a, b) => a.seq - b.seq)) this.tracker.record(m.conv_id, m.seq);
+    this.filler.advanced(conv_id);
     return res;
   }
 
@@ -105,7 +108,7 @@ export class ParleyClient extends ClientCore {
   /** Recall one of your messages; the ack is that of the recall notice (a new seq). */
   async recall(conv_id: string, seq: number): Promise<SendAck> {
     const ack = await this.request('recall', { conv_id, seq });
-    this.tracker.record(ack.conv_id, ack.seq);
+    this.filler.noteSeen(ack.conv_id, ack.seq);
     return ack;
   }
 
@@ -155,6 +158,7 @@ export class ParleyClient extends ClientCore {
    */
   trackConversation(conv_id: string, seq: number): void {
     this.tracker.jumpTo(conv_id, seq);
+    this.filler.advanced(conv_id);
   }
 
   /** Resolves when no gap fill is running or queued. */
@@ -167,6 +171,7 @@ export class ParleyClient extends ClientCore {
   protected override onOpen(): void {
     // Resend first, in issue order, with the same cmids: the server dedups.
     for (const entry of this.outbox.list()) this.transmit(entry);
+    this.filler.resume();
     void this.catchUp();
   }
 
@@ -177,6 +182,7 @@ export class ParleyClient extends ClientCore {
 
   protected override onClosed(err: Error): void {
     this.outbox.rejectAll(err);
+    this.filler.halt();
   }
 
   protected override onPush(frame: Exclude<ServerFrame, { op: 'ok' | 'error' | 'pong' | 'kicked' }>): void {
@@ -213,7 +219,7 @@ export class ParleyClient extends ClientCore {
   private acked(ack: SendAck, cmid: string): void {
     // A second ack (a resend answered as duplicate) finds the entry gone and changes nothing.
     if (!this.outbox.ack(cmid, ack)) return;
-    this.tracker.record(ack.conv_id, ack.seq);
+    this.filler.noteSeen(ack.conv_id, ack.seq);
     this.emit('ack', ack);
   }
 

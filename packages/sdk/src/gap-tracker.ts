@@ -6,7 +6,8 @@
  * recently delivered (conv, seq) pairs that makes delivery exactly-once for
  * the app even though the server delivers at least once.
  *
- * Pure bookkeeping, no I/O: GapFiller decides when to fetch.
+ * Pure bookkeeping, no I/O: GapFiller holds messages past the frontier and
+ * decides when to fetch and when a hole is final.
  */
 export interface GapTrackerOptions {
   /** (conv, seq) pairs remembered for dedup; oldest forgotten first */
@@ -31,10 +32,6 @@ export class GapTracker {
     return this.convs.get(convId)?.known;
   }
 
-  tracks(convId: string): boolean {
-    return this.convs.has(convId);
-  }
-
   tracked(): string[] {
     return [...this.convs.keys()];
   }
@@ -43,15 +40,11 @@ export class GapTracker {
     return this.recent.has(key(convId, seq));
   }
 
-  /** A message at `seq` needs the ones between the frontier and it first. */
-  isGap(convId: string, seq: number): boolean {
-    const c = this.convs.get(convId);
-    return c !== undefined && seq > c.known + 1;
-  }
-
   /**
    * Note a message as delivered (pushed, fetched, or acked as our own).
-   * Returns false when it was already delivered. The first seq seen of a
+   * Returns false when it was already delivered, or lies at or below the
+   * frontier (a hole declared final, or a duplicate older than the dedup
+   * memory): emitting it now would break seq order. The first seq seen of a
    * conversation starts its frontier: nothing older is owed to the app.
    */
   record(convId: string, seq: number): boolean {
@@ -59,6 +52,7 @@ export class GapTracker {
     if (this.recent.has(k)) return false;
     this.remember(k);
     const c = this.convs.get(convId);
+    if (c && seq <= c.known) return false;
     if (!c) {
       this.convs.set(convId, { known: seq, ahead: new Set() });
     } else if (seq === c.known + 1) {

@@ -2,9 +2,8 @@ import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Options } from './config/options.js';
 import { ConfigError } from './config/load-options.js';
-import { createStore } from './platform.js';
+import { closeBackends, createBackends } from './platform.js';
 import { ControlPlane } from './control/control-plane.js';
-import { MemoryControl } from './control/memory-control.js';
 import { AppService } from './services/app-service.js';
 import { systemClock } from './services/clock.js';
 
@@ -14,9 +13,11 @@ const USAGE = 'usage: parley app create <app_id> [name] [--json] [options] | par
 /**
  * `parley app create <app_id> [name]` and `parley app list`: the platform
  * operator's way to add a business line. Works on the configured store
- * directly (chosen by the composition root, like the server's), so it runs
- * beside (or without) a running server. `list` never creates a database: a
- * SQLite data dir without one is reported, not initialised.
+ * directly, so it runs beside (or without) a running server. Its backends
+ * come from the composition root like the server's: the same store, and the
+ * same control plane (so running servers hear of a changed app). `list`
+ * never creates a database: a SQLite data dir without one is reported, not
+ * initialised.
  */
 export async function appCommand(args: string[], options: Options, out: NodeJS.WritableStream, flags: { json?: boolean } = {}): Promise<void> {
   const [sub, id, ...nameParts] = args;
@@ -32,10 +33,11 @@ export async function appCommand(args: string[], options: Options, out: NodeJS.W
       throw new ConfigError(`no Parley data in ${dataDir} (${path} does not exist); start the server once, or pass the right --data-dir`);
     }
   }
-  const store = await createStore(options);
+  const backends = await createBackends(options);
+  const { store } = backends;
+  const plane = new ControlPlane(backends.control);
   try {
-    // Offline tool: nothing else in this process caches apps (a running server reads new apps on first use).
-    const apps = new AppService(store, systemClock, new ControlPlane(new MemoryControl()));
+    const apps = new AppService(store, systemClock, plane);
     if (sub === 'create') {
       if (await store.getApp(id!)) throw new ConfigError(`app ${id} already exists`);
       const { app, api_key } = await apps.create(id!, nameParts.join(' ') || id!);
@@ -49,6 +51,7 @@ export async function appCommand(args: string[], options: Options, out: NodeJS.W
       else for (const a of list) out.write(`${a.app_id}\t${a.name}\t${JSON.stringify(a.settings)}\n`);
     }
   } finally {
-    await store.close();
+    plane.close();
+    await closeBackends(backends);
   }
 }

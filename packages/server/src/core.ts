@@ -39,6 +39,8 @@ export interface Backends {
 export interface CoreOptions {
   commitWindowMs: number;
   commitMaxBatch: number;
+  /** see GroupCommitOptions.deadlineMs; default 5000 */
+  commitDeadlineMs?: number;
   maxContentBytes: number;
 }
 
@@ -97,7 +99,8 @@ export function createCore(args: {
   const outbox = new OutboxRelay({ store, publisher, clock, log, metrics });
   const afterCommit = new AfterCommit({ location, pusher, publisher, outbox, log, metrics });
   const committer = new GroupCommitter(
-    store, { windowMs: options.commitWindowMs, maxBatch: options.commitMaxBatch }, metrics, log, (batch) => afterCommit.run(batch),
+    store, { windowMs: options.commitWindowMs, maxBatch: options.commitMaxBatch, deadlineMs: options.commitDeadlineMs ?? 5000, clock },
+    metrics, log, (batch) => afterCommit.run(batch),
   );
 
   // The pipeline writes group notices, and group-chat routes sends: each needs the other.

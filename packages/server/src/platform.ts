@@ -60,7 +60,7 @@ export interface RunningPlatform {
  * Only this module picks the backends (STYLE habit 4): each switch is
  * exhaustive and fails fast on a kind this build cannot run. The server, the
  * `parley app` command and the test suites all choose through
- * `createBackends` / `createStore`, so a suite run with PARLEY_TEST_STORE=mysql
+ * `createBackends`, so a suite run with PARLEY_TEST_STORE=mysql
  * (test/helpers/backends.ts) exercises the same wiring as production.
  */
 export interface BackendExtras {
@@ -145,7 +145,7 @@ async function chooseControl(o: Options, log: Logger): Promise<Control> {
 }
 
 /** The configured store, migrated (its data directory created when it has one). */
-export async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
+async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
   mkdirSync(o.data_dir, { recursive: true });
   const store = chooseStore(o, extra);
   await store.migrate();
@@ -219,7 +219,10 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   const core = createCore({
     backends, transport: transport.dispatchSide, tokens: issuer,
     passwords: { hash: hashPassword, verify: verifyPassword },
-    options: { commitWindowMs: options.commit_window_ms, commitMaxBatch: options.commit_max_batch, maxContentBytes: options.max_content_bytes },
+    options: {
+      commitWindowMs: options.commit_window_ms, commitMaxBatch: options.commit_max_batch, commitDeadlineMs: options.commit_deadline_ms,
+      maxContentBytes: options.max_content_bytes,
+    },
     clock, log, metrics,
   });
 
@@ -249,6 +252,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
     verifier,
     maxFrameBytes: options.max_frame_bytes,
     heartbeatMs: options.heartbeat_ms,
+    commitDeadlineMs: options.commit_deadline_ms,
     authTimeoutMs: options.auth_timeout_ms,
     rateLimit: { perSec: options.rate_per_sec, burst: options.rate_burst },
     maxSendBufferBytes: options.send_buffer_bytes,

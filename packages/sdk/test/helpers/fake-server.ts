@@ -50,6 +50,10 @@ export class FakeServer {
   private readonly acks = new Map<string, SendAck>();
   readonly handlers: Partial<Record<string, Handler>> = {};
   heartbeatMs = 30_000;
+  /** told in the auth answer: holes below messages older than this are final */
+  commitDeadlineMs = 5000;
+  /** the `server_time` of history answers */
+  now: () => number = () => Date.now();
   /** refuse new connections (WebSocket handshake 503 / TCP reset) */
   refuse = false;
   /** store sends but answer no ack */
@@ -97,7 +101,7 @@ export class FakeServer {
     conn.user = token.slice(4);
     conn.send({
       op: 'ok', id: frame.id,
-      data: { user_id: conn.user, app_id: 'app1', platform: frame.platform ?? 'web', conn_id: `c${conn.index}`, heartbeat_ms: this.heartbeatMs, server_time: Date.now() },
+      data: { user_id: conn.user, app_id: 'app1', platform: frame.platform ?? 'web', conn_id: `c${conn.index}`, heartbeat_ms: this.heartbeatMs, server_time: Date.now(), commit_deadline_ms: this.commitDeadlineMs },
     });
   }
 
@@ -118,11 +122,11 @@ export class FakeServer {
       if (typeof f.after === 'number') {
         const after = f.after;
         const newer = all.filter((m) => m.seq > after);
-        return { data: { messages: newer.slice(0, limit), has_more: newer.length > limit } };
+        return { data: { messages: newer.slice(0, limit), has_more: newer.length > limit, server_time: this.now() } };
       }
       const before = typeof f.before === 'number' ? f.before : Infinity;
       const older = all.filter((m) => m.seq < before).reverse();
-      return { data: { messages: older.slice(0, limit), has_more: older.length > limit } };
+      return { data: { messages: older.slice(0, limit), has_more: older.length > limit, server_time: this.now() } };
     },
     convs: (_f, conn) => ({ data: { conversations: this.conversationsOf(conn.user!), total_unread: 0 } }),
     read: (f) => ({ data: { conv_id: f.conv_id, read_seq: f.seq, unread: 0 } }),

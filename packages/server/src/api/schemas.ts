@@ -88,7 +88,7 @@ export const Conversation = Type.Object({
 });
 
 export const ConvList = Type.Object({ conversations: Type.Array(Conversation), total_unread: Type.Integer() });
-export const History = Type.Object({ messages: Type.Array(Message), has_more: Type.Boolean() });
+export const History = Type.Object({ messages: Type.Array(Message), has_more: Type.Boolean(), server_time: Type.Integer() });
 export const ReadResult = Type.Object({ conv_id: Type.String(), read_seq: Type.Integer(), unread: Type.Integer() });
 export const Receipts = Type.Object({
   conv_id: Type.String(), seq: Type.Integer(), read_count: Type.Integer(), member_count: Type.Integer(), read_by: Type.Array(Type.String()),

@@ -27,6 +27,7 @@ export const OptionsSchema = Type.Object({
   control: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'control plane backend (cache invalidations, revocations, kicks across processes)'),
   transport: opt(Type.Union([Type.Literal('inproc'), Type.Literal('tcp')], { default: 'inproc' }), 'link ↔ dispatch transport'),
   commit_window_ms: opt(Type.Number({ minimum: 0, maximum: 100, default: 2 }), 'group commit: how long dispatch gathers messages into one transaction'),
+  commit_deadline_ms: opt(Type.Integer({ minimum: 500, maximum: 600000, default: 5000 }), 'a message is committed within this long of its seq being allocated, or refused (unavailable) and resent; clients hold a young hole this long at most. Same value on every process'),
   commit_max_batch: opt(Type.Integer({ minimum: 1, maximum: 10000, default: 512 }), 'group commit: most messages per transaction'),
   max_frame_bytes: opt(Type.Integer({ minimum: 1024, maximum: 16777216, default: 65536 }), 'largest client frame accepted'),
   max_content_bytes: opt(Type.Integer({ minimum: 256, maximum: 1048576, default: 16384 }), 'largest message content (JSON bytes)'),

@@ -131,7 +131,10 @@ export class Dispatcher {
     try {
       const left = await d.location.connectionsOfLink(linkId);
       for (const ref of left) {
-        if (await d.location.unregister(ref.app_id, ref.user_id, ref.conn_id)) await d.presence.changed(ref.app_id, ref.user_id);
+        if (!(await d.location.unregister(ref.app_id, ref.user_id, ref.conn_id))) continue;
+        await d.presence.changed(ref.app_id, ref.user_id);
+        // Several dispatchers may sweep the same entry: the event id is the connection's, so consumers dedup.
+        d.publisher.publish({ id: `off-${ref.conn_id}`, type: 'user.offline', app_id: ref.app_id, at: d.clock(), data: { user_id: ref.user_id } }, presenceKey(ref));
       }
     } catch (err) {
       d.log.error({ err, link: linkId }, 'clearing the entries of a gone link failed');
@@ -212,6 +215,6 @@ export class Dispatcher {
 }
 
 /** Online/offline events of one user leave in the order they happened. */
-function presenceKey(s: SessionInfo): string {
+function presenceKey(s: Pick<SessionInfo, 'app_id' | 'user_id'>): string {
   return `${s.app_id}\u0000user\u0000${s.user_id}`;
 }

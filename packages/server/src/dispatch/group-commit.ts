@@ -9,6 +9,18 @@ export interface GroupCommitOptions {
   windowMs: number;
   /** commit at once when this many messages are waiting */
   maxBatch: number;
+  /**
+   * The commit deadline (ms): a message is committed within this long of its
+   * `created_at` (read before its seq was allocated) or never. A batch starting
+   * later than the deadline minus a margin (a fifth of it: room for the
+   * commit itself and for clock skew between processes) refuses the messages
+   * that are too old with `unavailable`; their senders resend with the same
+   * cmid and get a new seq. Clients rely on it to tell a hole that may still
+   * fill from a final one. Omitted: no deadline (single-dispatcher tests).
+   */
+  deadlineMs?: number;
+  /** time source of the deadline check; the same one that stamps created_at */
+  clock?: () => number;
 }
 
 /**
@@ -55,7 +67,10 @@ const NOT_MEMBER: CommitOutcome = { status: 'not_member' };
  * its batch's after-commit step has run (pushes handed to the links), a
  * duplicate's or a conflict's as soon as the commit answered.
  * A failed batch rejects every message in it with `unavailable`: nothing of
- * it was stored, so nothing is acked.
+ * it was stored, so nothing is acked. So does a message past its commit
+ * deadline when its batch starts (`deadlineMs`): with several dispatchers,
+ * commits of one conversation may land out of seq order, and the deadline is
+ * what lets a client decide that a hole below a message will never fill.
  */
 export class GroupCommitter {
   private pending: Pending[] = [];
@@ -106,7 +121,8 @@ export class GroupCommitter {
   }
 
   private runBatch(): Promise<void> {
-    const batch = this.pending.splice(0, this.opts.maxBatch);
+    let batch: Pending[] = [];
+    while (batch.length === 0 && this.pending.length) batch = this.refuseExpired(this.pending.splice(0, this.opts.maxBatch));
     if (batch.length === 0) return Promise.resolve();
     batch.sort((a, b) => a.msg.seq - b.msg.seq);
     const started = performance.now();
@@ -132,6 +148,19 @@ export class GroupCommitter {
         if (this.pending.length) this.kick();
       });
     return this.running;
+  }
+
+  /** Reject the messages past their commit deadline (see GroupCommitOptions.deadlineMs); the rest go on. */
+  private refuseExpired(batch: Pending[]): Pending[] {
+    const { deadlineMs, clock } = this.opts;
+    if (deadlineMs === undefined || batch.length === 0) return batch;
+    const oldest = (clock ?? Date.now)() - (deadlineMs - deadlineMs / 5);
+    const live = batch.filter((p) => p.msg.created_at >= oldest);
+    if (live.length === batch.length) return batch;
+    const e = new ParleyError('unavailable', 'the message missed its commit deadline; retry with the same cmid');
+    for (const p of batch) if (p.msg.created_at < oldest) p.reject(e);
+    this.log?.warn({ refused: batch.length - live.length, deadlineMs }, 'messages missed their commit deadline; refused, senders resend');
+    return live;
   }
 
   /**

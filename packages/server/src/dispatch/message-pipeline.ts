@@ -65,6 +65,8 @@ export class MessagePipeline implements NoticeWriter {
   private readonly inflight = new Map<string, Promise<SendAck>>();
   /** acks of recently committed messages by app/sender/cmid, bounded in O(1) */
   private readonly recent = new RecentAcks(50_000);
+  /** per conversation: the last seq request, so the next one is asked after it (see nextSeq) */
+  private readonly seqTails = new Map<string, Promise<number>>();
 
   constructor(
     private readonly deps: {
@@ -153,8 +155,10 @@ export class MessagePipeline implements NoticeWriter {
   ): Promise<SendAck> {
     const { deps } = this;
     for (let attempt = 1; ; attempt++) {
-      const seq = await deps.seq.next(m.app_id, route.convId);
+      // Read before the seq is allocated: created_at ≤ the allocation, so the committer's deadline
+      // counted from it is conservative, and a later seq's created_at bounds every earlier seq's deadline.
       const now = deps.clock();
+      const seq = await this.nextSeq(m.app_id, route.convId);
       const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
       const outcome = await deps.committer.enqueue(msg, { recipients: route.recipients, exceptConn });
       if (outcome.status === 'conflict') {
@@ -176,6 +180,26 @@ export class MessagePipeline implements NoticeWriter {
       onStored?.(msg);
       return ackOf(msg);
     }
+  }
+
+  /**
+   * Seqs of one conversation are taken in the order the sends were accepted,
+   * whatever the allocator's latency: an allocator promises increasing
+   * numbers, not that concurrent calls answer in call order (a Redis
+   * allocator refilling its block does not), and a connection's messages
+   * must keep their order. One request per conversation is in flight at a time.
+   */
+  private nextSeq(appId: string, convId: string): Promise<number> {
+    const k = `${appId}\u0000${convId}`;
+    const ask = () => this.deps.seq.next(appId, convId);
+    const prev = this.seqTails.get(k);
+    const p = prev ? prev.then(ask, ask) : ask();
+    this.seqTails.set(k, p);
+    const forget = () => {
+      if (this.seqTails.get(k) === p) this.seqTails.delete(k);
+    };
+    p.then(forget, forget);
+    return p;
   }
 
   private async checkReferences(input: SendInput, route: Route): Promise<void> {

@@ -29,6 +29,8 @@ export interface LinkServerOptions {
   maxFrameBytes?: number;
   /** clients ping at least this often; silent for twice this closes them (default 30000) */
   heartbeatMs?: number;
+  /** dispatch's commit deadline, told to clients in the auth answer (default 5000; same as dispatch's) */
+  commitDeadlineMs?: number;
   /** time to authenticate after connecting (default 10000) */
   authTimeoutMs?: number;
   /** token bucket per connection (defaults 50/s, burst 100, close after 50 consecutive violations) */
@@ -70,6 +72,7 @@ export class LinkServer implements SessionHost {
     this.maxFrameBytes = opts.maxFrameBytes ?? 65536;
     this.limits = {
       heartbeatMs: opts.heartbeatMs ?? 30_000,
+      commitDeadlineMs: opts.commitDeadlineMs ?? 5000,
       authTimeoutMs: opts.authTimeoutMs ?? 10_000,
       ratePerSec: opts.rateLimit?.perSec ?? 50,
       rateBurst: opts.rateLimit?.burst ?? 100,

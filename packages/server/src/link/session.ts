@@ -28,6 +28,8 @@ import type { Wire } from './wire.js';
  */
 export interface SessionLimits {
   heartbeatMs: number;
+  /** told to clients in the auth answer (dispatch's commit deadline, for their hole rule) */
+  commitDeadlineMs: number;
   authTimeoutMs: number;
   ratePerSec: number;
   rateBurst: number;
@@ -249,7 +251,7 @@ export class Session {
     this.state = 'open';
     const ok: AuthOk = {
       user_id: info.user_id, app_id: info.app_id, platform: info.platform, conn_id: info.conn_id,
-      heartbeat_ms: this.host.limits.heartbeatMs, server_time: now,
+      heartbeat_ms: this.host.limits.heartbeatMs, server_time: now, commit_deadline_ms: this.host.limits.commitDeadlineMs,
     };
     this.send({ op: 'ok', id: frame.id, data: ok });
     this.host.up({ kind: 'open', session: info });

@@ -34,9 +34,11 @@ export class MessageBox {
   async history(appId: string, userId: string, convId: string, q: { before?: number; after?: number; limit?: number }): Promise<HistoryResult> {
     await this.requireMember(appId, convId, userId);
     const limit = Math.min(q.limit ?? 50, 200);
+    // Read before the rows: whatever committed before this instant is in the answer (clients' hole rule).
+    const server_time = this.clock();
     const rows = await this.store.history({ app_id: appId, conv_id: convId, user_id: userId, before: q.before, after: q.after, limit: limit + 1 });
     const has_more = rows.length > limit;
-    return { messages: rows.slice(0, limit).map(toWire), has_more };
+    return { messages: rows.slice(0, limit).map(toWire), has_more, server_time };
   }
 
   async conversations(appId: string, userId: string, opts: { includeHidden?: boolean } = {}): Promise<ConvListResult> {

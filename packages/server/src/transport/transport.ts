@@ -54,6 +54,7 @@ export interface LinkSide {
    * every downstream message that dispatcher sent before going away.
    */
   onSessionsLost(handler: (connIds: string[]) => void): void;
+  /** this link goes away: what it sent before still arrives, then every dispatcher hears `onLinkGone` */
   close(): Promise<void>;
 }
 
@@ -66,5 +67,11 @@ export interface DispatchSide {
   onLinkGone(handler: (linkId: string) => void): void;
   /** a link is alive (periodic, at least every few seconds while connected) */
   onLinkHeartbeat(handler: (linkId: string) => void): void;
+  /**
+   * This dispatcher goes away: nothing more comes up to it, nothing it sends
+   * afterwards goes down, and the links hear `onSessionsLost` for the sessions
+   * it held (after what it sent before). A graceful leave finishes its
+   * in-flight work first (Dispatcher.leave).
+   */
   close(): Promise<void>;
 }

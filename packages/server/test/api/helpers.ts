@@ -12,7 +12,7 @@ import { createCore, type Core } from '../../src/core.js';
 import { Metrics } from '../../src/metrics.js';
 import { closeBackends, createBackends } from '../../src/platform.js';
 import type { AppSettings } from '../../src/store/store.js';
-import { testOptions } from '../helpers/backends.js';
+import { cleanupTestEngines, testOptions } from '../helpers/backends.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { Downstream } from '../../src/transport/transport.js';
 import type { Platform } from '@parley/protocol';
@@ -141,6 +141,7 @@ export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<
       await link.close();
       await transport.dispatchSide.close();
       await closeBackends(backends);
+      await cleanupTestEngines(options);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -77,8 +77,11 @@ describe('messaging over HTTP', () => {
     assert.equal(newest.has_more, true);
     const older = (await h.as(t.bob!, 'GET', '/v1/conversations/s:alice:bob/messages?before=2')).body;
     assert.deepEqual([older.messages.map((m: any) => m.seq), older.has_more], [[1], false]);
+    const asked = h.now();
     const gap = (await h.as(t.bob!, 'GET', '/v1/conversations/s:alice:bob/messages?after=1')).body;
     assert.deepEqual(gap.messages.map((m: any) => m.seq), [2, 3]);
+    // The server's clock as the page was read: clients judge holes by it (commit deadline).
+    assert.ok(gap.server_time >= asked && gap.server_time <= h.now(), `server_time ${gap.server_time}`);
   });
 
   it('marks read, tells the peer, and answers receipts', async () => {

@@ -17,9 +17,10 @@ import { createCore, type Backends, type Core } from '../../src/core.js';
 import { LinkServer } from '../../src/link/link-server.js';
 import { Metrics } from '../../src/metrics.js';
 import { closeBackends, createBackends } from '../../src/platform.js';
+import { StoreError, type Store } from '../../src/store/store.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { DispatchSide, LinkSide, Upstream } from '../../src/transport/transport.js';
-import { testOptions } from '../helpers/backends.js';
+import { cleanupTestEngines, testOptions } from '../helpers/backends.js';
 
 /**
  * The in-process cluster (issue 7's proof): 2 links × 2 dispatchers × 1 api
@@ -27,7 +28,9 @@ import { testOptions } from '../helpers/backends.js';
  * with several dispatch and link sides, the backends built once by the
  * composition root and shared (one store, location, seq allocator, bus), and
  * one control hub with an instance per process. Clients are the real SDK,
- * over WebSocket (link L1) and TCP (link L2).
+ * over WebSocket (link L1) and TCP (link L2). The backends are the test
+ * run's (helpers/backends.ts): memory by default, Redis location and seq with
+ * PARLEY_TEST_LOCATION=redis PARLEY_TEST_SEQ=redis (under a random key prefix).
  */
 export interface DispatchNode {
   name: string;
@@ -37,6 +40,14 @@ export interface DispatchNode {
   seen: Upstream[];
   /** link ids of the heartbeats it received */
   beats: string[];
+  /** false once it left or crashed */
+  alive: boolean;
+  /** leave the cluster gracefully (Dispatcher.leave) */
+  leave(): Promise<void>;
+  /** die at once, as a killed process would: its store calls fail from now on and its transport side is gone */
+  crash(): Promise<void>;
+  /** hold its message commits (a slow store) until `release`; `entered` counts the batches held */
+  holdCommits(): { entered(): number; release(): void };
 }
 
 export interface LinkNode {
@@ -62,6 +73,8 @@ export interface Cluster {
   users(...ids: string[]): Promise<Record<string, string>>;
   /** an SDK client on a link (L1 WebSocket, L2 TCP), connected unless `connect` is false (attach listeners first) */
   client(link: LinkNode, token: string, platform?: Platform, connect?: boolean): Promise<ParleyClient>;
+  /** start one more dispatcher "process" on the shared backends */
+  addDispatcher(name: string): DispatchNode;
   /** the dispatcher a connection's session is bound to now (its last `open`) */
   dispatcherOf(connId: string): DispatchNode | undefined;
   close(): Promise<void>;
@@ -69,7 +82,7 @@ export interface Cluster {
 
 const CORE_OPTIONS = { commitWindowMs: 1, commitMaxBatch: 64, maxContentBytes: 16384 };
 
-export async function startCluster(): Promise<Cluster> {
+export async function startCluster(opts: { commitDeadlineMs?: number } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-inproc-cluster-'));
   const log = pino({ level: 'silent' });
   const clock = () => Date.now();
@@ -88,24 +101,40 @@ export async function startCluster(): Promise<Cluster> {
   const verifier = new TokenVerifier(keys.publicJwks, { now: clock });
   // Heartbeats only on demand (heartbeatNow), so no test waits on a timer.
   const transport = new InProcTransport({ linkHeartbeatMs: 0 });
-  const coreOn = (side: DispatchSide) => createCore({
-    backends: { ...shared, control: hub.instance() },
+  const coreOn = (side: DispatchSide, store = shared.store) => createCore({
+    backends: { ...shared, store, control: hub.instance() },
     transport: side, tokens, passwords: { hash: hashPassword, verify: verifyPassword },
-    options: CORE_OPTIONS, clock, log,
+    options: { ...CORE_OPTIONS, ...opts }, clock, log,
   });
 
   const dispatchers: DispatchNode[] = [];
   /** every session open in arrival order, with the dispatcher it reached */
   const opens: { connId: string; node: DispatchNode }[] = [];
-  for (const [name, side] of [['D1', transport.dispatchSide], ['D2', transport.addDispatchSide()]] as const) {
-    const node: DispatchNode = { name, side, seen: [], beats: [], core: coreOn(side) };
+  const addDispatcher = (name: string, side: DispatchSide = transport.addDispatchSide()): DispatchNode => {
+    const store = crashable(shared.store);
+    const node: DispatchNode = {
+      name, side, seen: [], beats: [], core: coreOn(side, store.store), alive: true,
+      async leave() {
+        node.alive = false;
+        await node.core.dispatcher.leave();
+      },
+      async crash() {
+        node.alive = false;
+        store.crash();
+        await side.close();
+      },
+      holdCommits: () => store.holdCommits(),
+    };
     side.onLinkHeartbeat((l) => node.beats.push(l));
     side.onUp((m) => {
       node.seen.push(m);
       if (m.kind === 'open') opens.push({ connId: m.session.conn_id, node });
     });
     dispatchers.push(node);
-  }
+    return node;
+  };
+  addDispatcher('D1', transport.dispatchSide);
+  addDispatcher('D2');
 
   // The api process pushes (API sends, kicks) but holds no sessions.
   const apiCore = coreOn(transport.addDispatchSide({ takesSessions: false }));
@@ -119,7 +148,9 @@ export async function startCluster(): Promise<Cluster> {
   const links: LinkNode[] = [];
   for (const id of ['L1', 'L2']) {
     const side = transport.linkSide(id);
-    const server = new LinkServer({ transport: side, verifier, rateLimit: { perSec: 10_000, burst: 10_000 }, logger: log });
+    const server = new LinkServer({
+      transport: side, verifier, rateLimit: { perSec: 10_000, burst: 10_000 }, logger: log, commitDeadlineMs: opts.commitDeadlineMs,
+    });
     const http = createServer();
     server.attachWebSocket(http, '/ws');
     http.listen(0, '127.0.0.1');
@@ -137,6 +168,7 @@ export async function startCluster(): Promise<Cluster> {
 
   return {
     backends: shared, transport, dispatchers, links, api, apiCore, appId: appRow.app_id, heartbeats, admin,
+    addDispatcher: (name) => addDispatcher(name),
     async users(...ids) {
       const out: Record<string, string> = {};
       for (const id of ids) {
@@ -176,7 +208,46 @@ export async function startCluster(): Promise<Cluster> {
       }
       for (const d of dispatchers) await d.side.close();
       await closeBackends(shared);
+      await cleanupTestEngines(options);
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One dispatcher's handle on the shared store that can "die": after `crash()`
+ * every call fails as `unavailable` (a killed process writes nothing more);
+ * calls made before it complete as usual.
+ */
+function crashable(store: Store): { store: Store; crash(): void; holdCommits(): { entered(): number; release(): void } } {
+  let crashed = false;
+  let gate: Promise<void> | undefined;
+  let entered = 0;
+  const proxy = new Proxy(store, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target) as unknown;
+      if (typeof v !== 'function') return v;
+      const call = (...args: unknown[]) => {
+        if (crashed) return Promise.reject(new StoreError('unavailable', 'this process was killed'));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+      if (prop !== 'commitMessages' || !gate) return call;
+      const held = gate;
+      return async (...args: unknown[]) => {
+        entered++;
+        await held;
+        return call(...args);
+      };
+    },
+  });
+  return {
+    store: proxy,
+    crash: () => void (crashed = true),
+    holdCommits() {
+      let release!: () => void;
+      gate = new Promise<void>((r) => (release = r));
+      entered = 0;
+      return { entered: () => entered, release: () => { gate = undefined; release(); } };
     },
   };
 }

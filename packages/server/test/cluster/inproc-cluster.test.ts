@@ -171,7 +171,7 @@ describe('in-process cluster: 2 links × 2 dispatchers × 1 api on shared memory
         // Mid-stream: wait until some are acked, then take the dispatcher out while the rest are in flight.
         await until(() => acked >= 8, 'the stream under way');
         ackedAtLeave = acked;
-        left = leaving.core.dispatcher.leave();
+        left = leaving.leave();
       }
     }
     const results = await Promise.all(acks.map((list) => Promise.all(list)));
@@ -199,6 +199,52 @@ describe('in-process cluster: 2 links × 2 dispatchers × 1 api on shared memory
     const fromAlice = Array.from({ length: N }, (_, i) => `alice ${i}`);
     await until(() => texts(bobInbox, singleConvId('alice', 'bob')).filter((x) => x.startsWith('alice ')).length >= N, 'bob got alice\'s stream');
     assert.deepEqual(texts(bobInbox, singleConvId('alice', 'bob')).filter((x) => fromAlice.includes(x)), fromAlice);
+    await Promise.all(senders.map((s) => s.close()));
+  });
+
+  it('a dispatcher that crashes mid-stream (writes nothing more, answers nothing more): every acked message stored once, in order', async () => {
+    const [L1, L2] = c.links as [Cluster['links'][0], Cluster['links'][0]];
+    c.addDispatcher('D3'); // the survivor of the previous case and a new one
+    const live = c.dispatchers.filter((d) => d.alive);
+    assert.equal(live.length, 2);
+    const senders = [await c.client(L2, t.carol!), await c.client(L1, t.dave!, 'pad'), await c.client(L2, t.frank!, 'pad'), await c.client(L1, t.gina!, 'pad')];
+    const names = ['carol', 'dave', 'frank', 'gina'];
+    const victim = c.dispatcherOf(connId(senders[0]!))!;
+    const survivor = live.find((d) => d !== victim)!;
+    assert.ok(live.includes(victim) && senders.some((s) => c.dispatcherOf(connId(s)) === survivor), 'sessions on both live dispatchers');
+    const states: string[] = [];
+    for (const s of senders) s.on('state', (e) => states.push(e.state));
+
+    const N = 40;
+    const acks: Promise<{ seq: number; conv_id: string }>[][] = senders.map(() => []);
+    let acked = 0;
+    let ackedAtCrash = 0;
+    for (let i = 0; i < N; i++) {
+      senders.forEach((s, k) => {
+        const p = s.sendText('erin', `${names[k]} ${i}`);
+        void p.then(() => acked++, () => {});
+        acks[k]!.push(p);
+      });
+      if (i === 10) {
+        await until(() => acked >= 8, 'the stream under way');
+        ackedAtCrash = acked;
+        await victim.crash();
+      }
+    }
+    const results = await Promise.all(acks.map((list) => Promise.all(list)));
+    assert.ok(ackedAtCrash < N * senders.length, `crashed mid-stream (${ackedAtCrash} of ${N * senders.length} acked)`);
+    const sendsOf = (d: typeof victim) => d.seen.filter((m) => m.kind === 'frame' && m.frame.op === 'send' && m.session.conn_id === connId(senders[0]!)).length;
+    assert.ok(sendsOf(victim) > 0 && sendsOf(survivor) > 0, `carol's sends: ${sendsOf(victim)} on the victim, ${sendsOf(survivor)} on the survivor`);
+    for (const s of senders) assert.equal(c.dispatcherOf(connId(s)), survivor, 'every session now lives on the survivor');
+    assert.deepEqual(states, [], 'no client noticed: no reconnect');
+    for (let k = 0; k < senders.length; k++) {
+      const conv = results[k]![0]!.conv_id;
+      const stored = await c.backends.store.history({ app_id: c.appId, conv_id: conv, user_id: names[k]!, limit: 500, after: 0 });
+      const sent = Array.from({ length: N }, (_, i) => `${names[k]} ${i}`);
+      const mine = stored.filter((m) => m.sender === names[k] && sent.includes((m.content as { text: string }).text));
+      assert.deepEqual(mine.map((m) => (m.content as { text: string }).text), sent, `${names[k]}: once each, in order`);
+      assert.deepEqual(mine.map((m) => m.seq), results[k]!.map((a) => a.seq), `${names[k]}: acked seqs are the stored ones`);
+    }
     await Promise.all(senders.map((s) => s.close()));
   });
 

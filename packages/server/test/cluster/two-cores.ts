@@ -9,7 +9,7 @@ import { MemoryControlHub, type MemoryControl } from '../../src/control/memory-c
 import { createCore, type Core } from '../../src/core.js';
 import { closeBackends, createBackends } from '../../src/platform.js';
 import type { Store } from '../../src/store/store.js';
-import { testOptions } from '../helpers/backends.js';
+import { cleanupTestEngines, testOptions } from '../helpers/backends.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { Downstream, LinkSide, SessionInfo } from '../../src/transport/transport.js';
 
@@ -95,6 +95,7 @@ export async function startTwoCores(): Promise<TwoCores> {
       for (const t of transports) await t.dispatchSide.close();
       for (const n of [a, b]) n.core.plane.close();
       await closeBackends(shared);
+      await cleanupTestEngines(options);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,9 @@
 import { loadOptions } from '../../src/config/load-options.js';
 import type { Options } from '../../src/config/options.js';
+import { randomBytes } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectRedis, deleteKeys, randomPrefix } from './redis-engine.js';
 
 /**
  * Which backends a test run uses, from the environment, so the API and
@@ -38,9 +42,46 @@ export function testBackendOptions(env: NodeJS.ProcessEnv = process.env): Partia
   return out;
 }
 
-/** Default options with the test run's backends, for a platform or core built in the test process. */
+/**
+ * Default options with the test run's backends, for a platform or core built
+ * in the test process. On Redis every call gets a key prefix of its own, on
+ * NATS a stream and subject prefix of its own, so suites sharing the
+ * machine's engines never see each other's data; release them with
+ * `cleanupTestEngines` after closing the backends.
+ */
 export function testOptions(overrides: Partial<Options> = {}): Options {
-  return { ...loadOptions({ argv: [], env: {} }), ...testBackendOptions(), ...overrides };
+  const o: Options = { ...loadOptions({ argv: [], env: {} }), ...testBackendOptions(), ...overrides };
+  if (usesRedis(o) && overrides.redis_prefix === undefined) o.redis_prefix = randomPrefix('suite');
+  if (o.bus === 'nats' && overrides.nats_stream === undefined) {
+    const tag = randomBytes(5).toString('hex');
+    o.nats_stream = `PARLEY_TEST_${tag}`;
+    o.nats_subject_prefix = `parleytest_${tag}`;
+  }
+  return o;
+}
+
+function usesRedis(o: Options): boolean {
+  return o.location === 'redis' || o.seq === 'redis' || o.control === 'redis';
+}
+
+/** Delete what a test left in the shared engines (only under its own prefix; never FLUSHALL). */
+export async function cleanupTestEngines(o: Options): Promise<void> {
+  if (usesRedis(o)) {
+    const redis = connectRedis(o.redis_url);
+    try {
+      await deleteKeys(redis, o.redis_prefix);
+    } finally {
+      redis.disconnect();
+    }
+  }
+  if (o.bus === 'nats' && o.nats_stream.startsWith('PARLEY_TEST_')) {
+    const nc = await connect({ servers: o.nats_url });
+    try {
+      await (await jetstreamManager(nc)).streams.delete(o.nats_stream).catch(() => false);
+    } finally {
+      await nc.close();
+    }
+  }
 }
 
 /** The same choice as environment variables of a `parley start` child process (PARLEY_<OPTION>). */

@@ -2,14 +2,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { testBackendEnv } from './backends.js';
+import type { Options } from '../../src/config/options.js';
+import { cleanupTestEngines, testBackendEnv, testOptions } from './backends.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
-/** The test run's backends as PARLEY_<OPTION> (the CLI refuses unknown PARLEY_* names, so PARLEY_TEST_* stay behind). */
-function childEnv(): NodeJS.ProcessEnv {
+/**
+ * The test run's backends as PARLEY_<OPTION>, with this child's own Redis
+ * prefix and NATS stream (`engines`, deleted when it exits); the CLI refuses
+ * unknown PARLEY_* names, so PARLEY_TEST_* stay behind.
+ */
+function childEnv(engines: Options): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARLEY_TEST_')));
-  return { ...env, ...testBackendEnv() };
+  return {
+    ...env, ...testBackendEnv(),
+    PARLEY_REDIS_PREFIX: engines.redis_prefix, PARLEY_NATS_STREAM: engines.nats_stream, PARLEY_NATS_SUBJECT_PREFIX: engines.nats_subject_prefix,
+  };
 }
 
 export async function freePort(): Promise<number> {
@@ -38,10 +46,11 @@ export interface ChildServer {
 export async function startChildServer(dataDir: string, extraArgs: string[] = [], timeoutMs = 30000): Promise<ChildServer> {
   const http = await freePort();
   const tcp = await freePort();
+  const engines = testOptions();
   const proc = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', CLI, 'start',
     '--data-dir', dataDir, '--http-port', String(http), '--tcp-port', String(tcp), '--log-level', 'warn', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: childEnv(),
+    env: childEnv(engines),
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -69,12 +78,14 @@ export async function startChildServer(dataDir: string, extraArgs: string[] = []
     async kill9() {
       proc.kill('SIGKILL');
       await exited;
+      await cleanupTestEngines(engines);
     },
     async stop() {
       proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 15000);
       const code = await exited;
       clearTimeout(t);
+      await cleanupTestEngines(engines);
       return code;
     },
   };

@@ -23,6 +23,7 @@ for (const kind of ['ws', 'tcp'] as const) {
       assert.equal(ok.data.app_id, 'app1');
       assert.equal(ok.data.platform, 'ios');
       assert.equal(ok.data.heartbeat_ms, 30000);
+      assert.equal(ok.data.commit_deadline_ms, 5000, 'the commit deadline clients judge holes by');
       assert.match(ok.data.conn_id, /^[A-Za-z0-9_-]{16}$/);
       await waitUntil(() => r.dispatcher.of('open').length === 1, 'open upstream');
       const s = r.dispatcher.of('open')[0].session;
