@@ -24,7 +24,8 @@ export type * from './store-rows.js';
  * - (app, sender, cmid) and (app, conv, seq) are each unique over the whole
  *   store: a resend is never stored twice, a seq never holds two messages,
  *   whichever handle or process commits (see `commitMessages`).
- * - Every query is scoped to one app.
+ * - Every query is scoped to one app, except the event-outbox sweep
+ *   (`pendingEvents`), which reads the whole store's unpublished events.
  * - read_seq only moves forward.
  * Errors are StoreError with a backend-neutral kind; driver errors are
  * translated inside each implementation. A domain refusal of a conditional
