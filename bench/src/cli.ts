@@ -3,6 +3,7 @@ import { progress } from './lib/log.js';
 import { markdown } from './report/markdown.js';
 import { writeReport } from './report/write.js';
 import { runBench } from './run.js';
+import { addMysqlRows, takeStoreFlag } from './scenarios/mysql-store.js';
 
 /**
  * `npm run bench -- [flags]`: runs the scenarios, writes JSON + Markdown +
@@ -11,15 +12,20 @@ import { runBench } from './run.js';
  */
 async function main(): Promise<number> {
   let args;
+  let store: 'sqlite' | 'mysql' = 'sqlite';
   try {
-    args = parseArgs(process.argv.slice(2));
+    let rest: string[];
+    ({ store, rest } = takeStoreFlag(process.argv.slice(2)));
+    args = parseArgs(rest);
   } catch (err) {
     const help = (err as Error).message === 'help';
-    process.stderr.write(`${help ? '' : `bench: ${(err as Error).message}\n`}usage: ${USAGE}\n`);
+    process.stderr.write(`${help ? '' : `bench: ${(err as Error).message}\n`}usage: ${USAGE} [--store sqlite|mysql]\n`);
     return help ? 0 : 2;
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const report = await runBench(args, command);
+  // --store mysql: the same scenarios on MariaDB, beside the SQLite rows of this run.
+  if (store === 'mysql') await addMysqlRows(args, report, `${Date.now().toString(36).slice(-5)}m`);
   const files = writeReport(args.out, report);
   process.stdout.write('\n' + markdown(report));
   progress(`wrote ${files.join(', ')}`);

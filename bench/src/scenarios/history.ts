@@ -42,7 +42,7 @@ async function seeded(ctx: Ctx): Promise<{ server: ParleyServer; seededBy: strin
   }
 }
 
-async function query(server: Pick<QueryConfig, 'wsUrl' | 'httpUrl'>, cfg: Omit<QueryConfig, 'wsUrl' | 'httpUrl'>): Promise<{ hist: string; ok: number; failed: number; problems: string[]; items: number; elapsed_s: number }> {
+export async function query(server: Pick<QueryConfig, 'wsUrl' | 'httpUrl'>, cfg: Omit<QueryConfig, 'wsUrl' | 'httpUrl'>): Promise<{ hist: string; ok: number; failed: number; problems: string[]; items: number; elapsed_s: number }> {
   const gen = new Child('gen/query-gen.ts');
   try {
     gen.send({ type: 'config', cfg: { ...cfg, wsUrl: server.wsUrl, httpUrl: server.httpUrl } });
@@ -55,7 +55,7 @@ async function query(server: Pick<QueryConfig, 'wsUrl' | 'httpUrl'>, cfg: Omit<Q
   }
 }
 
-function readRow(id: string, scenario: string, system: string, pid: number, r: Awaited<ReturnType<typeof query>>, extra: Row['extra']): Row {
+export function readRow(id: string, scenario: string, system: string, pid: number, r: Awaited<ReturnType<typeof query>>, extra: Row['extra']): Row {
   const lat = latencyOf(decodeHist(r.hist));
   const n = r.ok + r.failed;
   return {

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
-import type { Options } from './config/options.js';
+import { listOption, type Options } from './config/options.js';
 import { ConfigError } from './config/load-options.js';
 import { createCore, type Backends, type Core } from './core.js';
 import { Metrics } from './metrics.js';
@@ -22,6 +22,7 @@ import { RedisControl } from './control/redis-control.js';
 import { MemoryLocation } from './location/memory-location.js';
 import { MemorySeqAllocator } from './seq/memory-seq-allocator.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { MysqlStore } from './store/mysql/mysql-store.js';
 import type { Store } from './store/store.js';
 import { InProcTransport } from './transport/inproc-transport.js';
 import { loadOrCreateSigningKeys } from './auth/keys.js';
@@ -76,7 +77,11 @@ function chooseStore(o: Options, extra: BackendExtras = {}): Store {
         path: o.sqlite_path || join(o.data_dir, 'parley.db'), commitOnWorker: o.sqlite_commit === 'worker', ...(extra.clock && { now: extra.clock }),
       });
     case 'mysql':
-      throw new ConfigError('store=mysql: the MySQL/MariaDB store is not part of this build yet; use store=sqlite');
+      if (!o.mysql_primary) throw new ConfigError('store=mysql needs --mysql-primary mysql://user:pass@host:port/db');
+      return new MysqlStore({
+        primaryUrl: o.mysql_primary, replicaUrls: listOption(o.mysql_replica), poolSize: o.mysql_pool_size,
+        replica: { maxLagMs: o.mysql_replica_max_lag_ms },
+      });
   }
 }
 

@@ -41,8 +41,11 @@ export const OptionsSchema = Type.Object({
   upload_max_bytes: opt(Type.Integer({ minimum: 1024, default: 10485760 }), 'largest upload accepted by POST /v1/uploads'),
   log_level: opt(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }), 'pino log level'),
   web_dir: opt(Type.String({ default: '' }), 'directory of the built web client served at / (default: the bundled packages/web/dist)'),
-  mysql_url: opt(Type.String({ default: '' }), 'mysql://user:pass@host:port/db of the primary (store=mysql)'),
-  mysql_replica_url: opt(Type.String({ default: '' }), 'replica for history and search reads (store=mysql; default: the primary)'),
+  mysql_primary: opt(Type.String({ default: '' }), 'mysql://user:pass@host:port/db of the primary: all writes (store=mysql)'),
+  mysql_replica: opt(Type.Union([Type.String(), Type.Array(Type.String())], { default: '' }),
+    'replicas for history pages, search and the conversation list: comma-separated mysql:// URLs (a JSON array in the config file); none: the primary'),
+  mysql_pool_size: opt(Type.Integer({ minimum: 1, maximum: 1000, default: 10 }), 'connections per MySQL server (store=mysql)'),
+  mysql_replica_max_lag_ms: opt(Type.Integer({ minimum: 0, default: 5000 }), 'a replica lagging more than this is skipped until it catches up (store=mysql)'),
   redis_url: opt(Type.String({ default: 'redis://127.0.0.1:6379' }), 'Redis for location/seq/registry'),
   redis_prefix: opt(Type.String({ default: 'parley:' }), 'prefix of every Redis key and channel Parley uses (clusters sharing one Redis need different ones)'),
   nats_url: opt(Type.String({ default: 'nats://127.0.0.1:4222' }), 'NATS JetStream for the event bus'),
@@ -56,3 +59,8 @@ export const OptionsSchema = Type.Object({
 
 export type Options = Static<typeof OptionsSchema>;
 export type OptionName = keyof Options;
+
+/** A list option given as one comma-separated string (flag, environment) or an array (config file). */
+export function listOption(v: string | string[]): string[] {
+  return (Array.isArray(v) ? v : v.split(',')).map((x) => x.trim()).filter((x) => x.length > 0);
+}
