@@ -21,7 +21,7 @@ const VARS = {
   PARLEY_TEST_SEQ: 'seq',
   PARLEY_TEST_BUS: 'bus',
   PARLEY_TEST_CONTROL: 'control',
-  PARLEY_TEST_MYSQL_URL: 'mysql_url',
+  PARLEY_TEST_MYSQL_URL: 'mysql_primary',
   PARLEY_TEST_REDIS_URL: 'redis_url',
   PARLEY_TEST_NATS_URL: 'nats_url',
 } as const satisfies Record<string, keyof Options>;
