@@ -12,7 +12,7 @@ import { convsOfUser, SEARCH_QUERIES, userId } from '../seed/corpus.js';
 import type { MysqlSeedConfig } from '../seed/seed-mysql-child.js';
 import { drivePairs } from './drive.js';
 import { query, readRow } from './history.js';
-import { makeUsers, pairsOf, summary, type Ctx } from './context.js';
+import { makeUsers, pairsOf, parleyTarget, summary, type Ctx } from './context.js';
 
 /**
  * `--store mysql`: the 1:1 throughput, history and search scenarios once
@@ -62,7 +62,7 @@ async function throughput(ctx: Ctx, pair: MariaDbPair): Promise<Row> {
     const creds = await makeUsers(server, `m${ctx.runTag}u`, s.pairs * 2);
     progress(`${name} (MariaDB): ${s.pairs} pairs × window ${s.window}, ${s.durationMs / 1000} s`);
     const runTag = `${ctx.runTag}my`;
-    const { row, result } = await drivePairs(name, { role: 'parley', system: 'Parley on MariaDB (persisted on the primary, acked after commit)', pid: server.pid, httpUrl: server.httpUrl }, {
+    const { row, result } = await drivePairs(name, { role: 'parley', system: 'Parley on MariaDB (persisted on the primary, acked after commit)', ...parleyTarget(server) }, {
       transport: 'ws', url: server.wsUrl, pairs: pairsOf(creds), mode: 'closed', window: s.window, rate: 0, textBytes: s.textBytes,
       warmupMs: s.warmupMs, durationMs: s.durationMs, drainMs: s.drainMs, runTag,
     });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, helpText, loadOptions } from './config/load-options.js';
 import type { Options } from './config/options.js';
-import { startPlatform } from './platform.js';
+import { startPlatform, startRole } from './platform.js';
 import { appCommand } from './app-admin.js';
 import { formatBanner } from './startup/banner.js';
 import { describeStartError } from './startup/start-errors.js';
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   }
 
   const options = configure(rest);
+  if (options.role !== 'all') return runRole(options);
   let platform;
   try {
     platform = await startPlatform(options);
@@ -53,14 +54,36 @@ async function main(): Promise<void> {
     defaultRegistration: defaultApp?.settings.allow_registration,
     ...(platform.defaultApp ? { newDefaultApp: platform.defaultApp } : {}),
   }) + '\n');
+  onSignals(platform.log, () => platform.stop());
+}
+
+/** `parley start --role link|dispatch|api`: one line per address, then run until SIGINT/SIGTERM. */
+async function runRole(options: Options): Promise<void> {
+  let role;
+  try {
+    role = await startRole(options);
+  } catch (err) {
+    const line = describeStartError(err);
+    if (line === undefined) throw err;
+    fail(line, err instanceof ConfigError ? 2 : 1);
+  }
+  const lines = [`parley ${role.role} ${role.id} (boot ${role.bootId}) is running`];
+  for (const [label, address] of Object.entries(role.addresses)) lines.push(`  ${label.padEnd(9)} ${address}`);
+  if (role.defaultApp) lines.push(`  default app ${role.defaultApp.app_id}, API key ${role.defaultApp.api_key} (shown once; also in ${role.defaultApp.file})`);
+  process.stdout.write(lines.join('\n') + '\n');
+  onSignals(role.log, () => role.stop());
+}
+
+/** SIGINT/SIGTERM: drain and flush once, exit 0; a stop that hangs is cut off after 15 s with exit 1. */
+function onSignals(log: { info(o: object, m: string): void }, stopAll: () => Promise<void>): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    platform.log.info({ signal }, 'shutting down: draining connections and flushing the pending batch');
+    log.info({ signal }, 'shutting down: draining connections and flushing the pending batch');
     const force = setTimeout(() => process.exit(1), 15000);
     force.unref();
-    await platform.stop();
+    await stopAll();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -36,6 +36,14 @@ import type { FastifyInstance } from 'fastify';
 import { checkBeforeStart } from './startup/start-checks.js';
 import { acquireDataDirLock } from './startup/data-dir-lock.js';
 import { listenOps, newListenerSecret } from './api/ops-access.js';
+import { checkDataDir, checkPort } from './startup/start-checks.js';
+import type { Registry } from './registry/registry.js';
+import { MemoryRegistry, MemoryRegistryHub } from './registry/memory-registry.js';
+import { RedisRegistry } from './registry/redis-registry.js';
+import type { RunningRole } from './roles/running-role.js';
+import { startLinkRole } from './roles/start-link.js';
+import { startDispatchRole } from './roles/start-dispatch.js';
+import { startApiRole } from './roles/start-api.js';
 
 export interface RunningPlatform {
   options: Options;
@@ -150,7 +158,7 @@ async function chooseControl(o: Options, log: Logger): Promise<Control> {
 }
 
 /** The configured store, migrated (its data directory created when it has one). */
-async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
+export async function createStore(o: Options, extra: BackendExtras = {}): Promise<Store> {
   mkdirSync(o.data_dir, { recursive: true });
   const store = chooseStore(o, extra);
   await store.migrate();
@@ -178,10 +186,84 @@ export async function closeBackends(b: Backends): Promise<void> {
   await b.store.close();
 }
 
-/** Roles and the transport: only what this build can run in one process. */
+/** role=all is one process on the in-process transport; separate roles (startRole) check their own needs. */
 function checkTopology(o: Options): void {
-  if (o.transport !== 'inproc') throw new ConfigError(`transport=${o.transport}: not part of this build yet; use inproc`);
-  if (o.role !== 'all') throw new ConfigError(`role=${o.role}: separate roles need the tcp transport and shared backends, not part of this build yet; use role=all`);
+  if (o.role !== 'all') throw new ConfigError(`role=${o.role}: start separate roles with startRole (parley start --role ${o.role})`);
+  if (o.transport !== 'inproc') throw new ConfigError(`transport=${o.transport} with role=all: the roles of one process talk in-process; use --transport tcp with --role link|dispatch|api`);
+}
+
+/** What separate roles need: every process shares the engines, so none of them may be process-local. */
+function checkRoleTopology(o: Options): void {
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new ConfigError(`role=${o.role}: ${what}`);
+  };
+  need(o.transport === 'tcp', 'separate roles talk over TCP; add --transport tcp');
+  need(o.registry === 'redis', 'separate roles find each other in the registry; add --registry redis');
+  if (o.role === 'link') return;
+  need(o.store === 'mysql', 'dispatch and api processes share one store and SQLite cannot be shared between processes; use --store mysql --mysql-primary mysql://…');
+  need(o.location === 'redis', 'the location must be shared by every dispatcher and api; add --location redis');
+  need(o.seq === 'redis', 'sequence numbers must be shared by every dispatcher and api; add --seq redis');
+  need(o.control === 'redis', 'cache invalidations must reach every process; add --control redis');
+  need(o.bus === 'nats', 'events (webhooks, presence) must reach every process; add --bus nats');
+}
+
+/** The service registry the options name (exhaustive); its close also closes its connection. */
+export async function createRegistry(o: Options, log: Logger): Promise<Registry> {
+  switch (o.registry) {
+    case 'memory':
+      return new MemoryRegistry(new MemoryRegistryHub());
+    case 'redis': {
+      const redis = await openRedis(o.redis_url);
+      const registry = new RedisRegistry(redis, { prefix: o.redis_prefix, onError: (err) => log.warn({ err }, 'registry heartbeat or watch failed') });
+      const close = registry.close.bind(registry);
+      registry.close = async () => {
+        await close();
+        redis.disconnect();
+      };
+      return registry;
+    }
+  }
+}
+
+/**
+ * `parley start --role link|dispatch|api`: one role in this process, on
+ * shared engines, over the TCP transport. A link opens no store (it needs
+ * only the registry and the public keys); dispatch and api open every
+ * backend. Each role's module (roles/start-*.ts) wires the rest.
+ */
+export async function startRole(given: Options, extra: { log?: Logger } = {}): Promise<RunningRole & { defaultApp?: { app_id: string; api_key: string; file: string } }> {
+  const o: Options = { ...given, data_dir: resolve(given.data_dir), web_dir: given.web_dir && resolve(given.web_dir) };
+  if (o.role === 'all') throw new ConfigError('role=all runs in one process: use startPlatform');
+  checkRoleTopology(o);
+  const log = (extra.log ?? pino({ level: o.log_level })).child({ role: o.role });
+  const metrics = new Metrics();
+  checkDataDir(o.data_dir);
+  if (o.role !== 'dispatch') await checkPort(o.host, o.http_port, '--http-port');
+  if (o.role === 'link') await checkPort(o.host, o.tcp_port, '--tcp-port');
+  else await checkPort(o.dispatch_host, o.dispatch_port, '--dispatch-port');
+  mkdirSync(o.data_dir, { recursive: true });
+  const registry = await createRegistry(o, log);
+  try {
+    switch (o.role) {
+      case 'link':
+        return await startLinkRole(o, { registry, log, metrics });
+      case 'dispatch':
+      case 'api': {
+        const backends = await createBackends(o, { log });
+        try {
+          const shared = { backends, registry, log, metrics, closeBackends: () => closeBackends(backends) };
+          if (o.role === 'dispatch') return await startDispatchRole(o, shared);
+          return await startApiRole(o, { ...shared, webDir: o.web_dir || defaultWebDir(), ensureDefaultApp: (core) => ensureDefaultApp(core, o, log) });
+        } catch (err) {
+          await closeBackends(backends).catch(() => {});
+          throw err;
+        }
+      }
+    }
+  } catch (err) {
+    await registry.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** How often the link heartbeats to dispatch (which refreshes its location entries). */
@@ -216,7 +298,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
     throw err;
   }
 
-  const keys = await loadOrCreateSigningKeys(join(options.data_dir, 'keys'));
+  const keys = await loadOrCreateSigningKeys(options.keys_dir ? resolve(options.keys_dir) : join(options.data_dir, 'keys'));
   const issuer = new TokenIssuer({ keys, ttlSec: options.token_ttl_sec, now: clock });
   const verifier = new TokenVerifier(keys.publicJwks, { now: clock });
 
@@ -302,7 +384,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
 }
 
 /** On the very first start, create the default app; the CLI's banner shows its key once, after the listeners are up. */
-async function ensureDefaultApp(core: Core, options: Options, log: Logger) {
+export async function ensureDefaultApp(core: Core, options: Options, log: Logger) {
   if ((await core.apps.list()).length > 0) return undefined;
   const { app, api_key } = await core.apps.create('default', 'Default app', { allow_registration: true });
   const file = join(options.data_dir, 'default-app.json');

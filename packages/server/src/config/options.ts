@@ -54,6 +54,16 @@ export const OptionsSchema = Type.Object({
   ops_token: opt(Type.String({ default: '' }), 'when set, GET /metrics and /docs need Authorization: Bearer <ops_token>'),
   ops_port: opt(Type.Integer({ minimum: -1, maximum: 65535, default: -1 }), '-1: /metrics and /docs on the HTTP port; otherwise they move to a separate listener on this port (0: any free port) at --ops-host'),
   ops_host: opt(Type.String({ default: '127.0.0.1' }), 'address of the ops listener (ops_port ≥ 0)'),
+  registry: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }),
+    'service registry: how links, dispatchers and api processes find each other (separate roles need redis)'),
+  dispatch_port: opt(Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+    'internal TCP listener that links dial (role=dispatch and role=api; 0: any free port)'),
+  dispatch_host: opt(Type.String({ default: '127.0.0.1' }), 'address of the internal TCP listener (role=dispatch and role=api)'),
+  advertise_host: opt(Type.String({ default: '' }),
+    'host name or address other machines reach this process at, published in the registry (default: dispatch_host; needed when it is 0.0.0.0)'),
+  keys_dir: opt(Type.String({ default: '' }),
+    'signing keys directory (default <data_dir>/keys): api and dispatch need the private key, a link only public.jwks.json'),
+  node_id: opt(Type.String({ default: '' }), 'stable id of this dispatch or api process in the registry (default: random per start)'),
   link_id: opt(Type.String({ default: '' }), 'stable id of this link process (default: random per start)'),
 }, { additionalProperties: false });
 

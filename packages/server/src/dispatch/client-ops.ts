@@ -63,7 +63,7 @@ export class ClientOps {
         return undefined;
       case 'presence': {
         const users = await d.presence.query(app, f.user_ids);
-        d.presence.watch({ app_id: app, user_id: me, conn_id: s.conn_id, link_id: s.link_id, platform: s.platform, connected_at: s.connected_at }, f.user_ids);
+        d.presence.watch({ app_id: app, user_id: me, conn_id: s.conn_id, link_id: s.link_id, ...(s.boot_id ? { boot_id: s.boot_id } : {}), platform: s.platform, connected_at: s.connected_at }, f.user_ids);
         return { users };
       }
       case 'search':

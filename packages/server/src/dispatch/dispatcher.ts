@@ -86,7 +86,7 @@ export class Dispatcher {
       }
       const app = await d.apps.get(s.app_id);
       const { kicked, first } = await d.location.register(
-        { app_id: s.app_id, user_id: s.user_id, conn_id: s.conn_id, link_id: s.link_id, platform: s.platform, connected_at: s.connected_at },
+        { app_id: s.app_id, user_id: s.user_id, conn_id: s.conn_id, link_id: s.link_id, ...(s.boot_id ? { boot_id: s.boot_id } : {}), platform: s.platform, connected_at: s.connected_at },
         app.settings.login_policy,
       );
       const payload = JSON.stringify({ op: 'kicked', reason: 'replaced' } satisfies KickedPush);
@@ -170,7 +170,7 @@ export class Dispatcher {
 
   private reply(s: SessionInfo, id: ReqId, data: unknown): void {
     const frame: OkFrame = { op: 'ok', id, data };
-    this.d.pusher.sendTo(s.link_id, s.conn_id, JSON.stringify(frame));
+    this.d.pusher.sendTo(s.link_id, s.conn_id, JSON.stringify(frame), s.boot_id);
   }
 
   private error(s: SessionInfo, id: ReqId | undefined, err: unknown): void {
@@ -179,7 +179,7 @@ export class Dispatcher {
     if (!known) this.d.log.error({ err, conn: s.conn_id }, 'frame failed');
     this.d.metrics?.frameErrors.inc({ code: e.code });
     const frame: ErrorFrame = { op: 'error', ...(id !== undefined ? { id } : {}), code: e.code, message: e.message, retryable: e.retryable };
-    this.d.pusher.sendTo(s.link_id, s.conn_id, JSON.stringify(frame));
+    this.d.pusher.sendTo(s.link_id, s.conn_id, JSON.stringify(frame), s.boot_id);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

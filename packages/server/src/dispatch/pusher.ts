@@ -4,7 +4,9 @@ import type { DispatchSide } from '../transport/transport.js';
 /**
  * Writes server frames to client connections through the transport: one
  * downstream message per link, the payload encoded once and the list of
- * target connections beside it (never one message per recipient).
+ * target connections beside it (never one message per recipient). Each
+ * message names the link's boot id the targets were registered under, so the
+ * transport drops pushes to an earlier life of a restarted link.
  */
 export class Pusher {
   constructor(private readonly transport: DispatchSide, private readonly location: Location) {}
@@ -16,26 +18,27 @@ export class Pusher {
   }
 
   toConns(conns: readonly ConnRef[], payload: string, exceptConnId?: string): number {
-    const byLink = new Map<string, string[]>();
+    const byLink = new Map<string, { link_id: string; boot_id?: string; conn_ids: string[] }>();
     for (const c of conns) {
       if (c.conn_id === exceptConnId) continue;
-      let list = byLink.get(c.link_id);
-      if (!list) byLink.set(c.link_id, (list = []));
-      list.push(c.conn_id);
+      const key = `${c.link_id}\u0000${c.boot_id ?? ''}`;
+      let group = byLink.get(key);
+      if (!group) byLink.set(key, (group = { link_id: c.link_id, ...(c.boot_id ? { boot_id: c.boot_id } : {}), conn_ids: [] }));
+      group.conn_ids.push(c.conn_id);
     }
     let n = 0;
-    for (const [link_id, conn_ids] of byLink) {
-      this.transport.down({ kind: 'push', link_id, conn_ids, payload });
-      n += conn_ids.length;
+    for (const g of byLink.values()) {
+      this.transport.down({ kind: 'push', ...g, payload });
+      n += g.conn_ids.length;
     }
     return n;
   }
 
-  sendTo(linkId: string, connId: string, payload: string): void {
-    this.transport.down({ kind: 'send', link_id: linkId, conn_id: connId, payload });
+  sendTo(linkId: string, connId: string, payload: string, bootId?: string): void {
+    this.transport.down({ kind: 'send', link_id: linkId, ...(bootId ? { boot_id: bootId } : {}), conn_id: connId, payload });
   }
 
-  kick(conn: Pick<ConnRef, 'link_id' | 'conn_id'>, payload: string): void {
-    this.transport.down({ kind: 'kick', link_id: conn.link_id, conn_id: conn.conn_id, payload });
+  kick(conn: Pick<ConnRef, 'link_id' | 'conn_id' | 'boot_id'>, payload: string): void {
+    this.transport.down({ kind: 'kick', link_id: conn.link_id, ...(conn.boot_id ? { boot_id: conn.boot_id } : {}), conn_id: conn.conn_id, payload });
   }
 }

@@ -5,8 +5,8 @@ import type { LinkMetrics } from './link-metrics.js';
  * metrics once per event-loop turn instead of one prom-client call per frame
  * (a label hash and a map lookup each; a group commit writes hundreds of
  * frames in one turn). A scrape sees every frame counted by the end of the
- * turn it was read or written in. Connection gauges and error counters are
- * rare and pass straight through.
+ * turn it was read or written in. Connection gauges, error counters and UDP
+ * events pass straight through (UDP counts are already batched by the listener).
  */
 export function tallied(m: LinkMetrics): LinkMetrics {
   let out = 0;
@@ -27,6 +27,7 @@ export function tallied(m: LinkMetrics): LinkMetrics {
   return {
     connections: m.connections,
     frameErrors: m.frameErrors,
+    udpEvents: m.udpEvents,
     framesOut: { inc: (value = 1) => { out += value; schedule(); } },
     framesIn: m.framesIn && { inc: ({ op }) => { inByOp.set(op, (inByOp.get(op) ?? 0) + 1); schedule(); } },
   };

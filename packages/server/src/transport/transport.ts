@@ -20,6 +20,12 @@ export interface SessionInfo {
   user_id: string;
   conn_id: string;
   link_id: string;
+  /**
+   * the link process's boot id; filled in by transports that know it (TCP
+   * stamps the one of the link's hello), so location entries and pushes of an
+   * earlier life of a restarted link are fenced off
+   */
+  boot_id?: string;
   platform: Platform;
   device_id?: string;
   /** token issue time (ms): dispatch rejects tokens revoked after it */
@@ -32,13 +38,18 @@ export type Upstream =
   | { kind: 'close'; session: SessionInfo }
   | { kind: 'frame'; session: SessionInfo; frame: ClientFrame };
 
+/**
+ * `boot_id`, when given, names the life of the link the targets live on: a
+ * transport that knows the link's current boot id drops a message naming
+ * another (a route of a restarted link's earlier life is never pushed to).
+ */
 export type Downstream =
   /** one pre-encoded server frame (JSON text) to one connection */
-  | { kind: 'send'; link_id: string; conn_id: string; payload: string }
+  | { kind: 'send'; link_id: string; boot_id?: string; conn_id: string; payload: string }
   /** one pre-encoded server frame to many connections of one link */
-  | { kind: 'push'; link_id: string; conn_ids: string[]; payload: string }
+  | { kind: 'push'; link_id: string; boot_id?: string; conn_ids: string[]; payload: string }
   /** send the payload (a `kicked` frame), then close the connection */
-  | { kind: 'kick'; link_id: string; conn_id: string; payload: string };
+  | { kind: 'kick'; link_id: string; boot_id?: string; conn_id: string; payload: string };
 
 /** What a link holds: its way up to the dispatchers. */
 export interface LinkSide {

@@ -10,7 +10,7 @@ import { connectRedis, deleteKeys, randomPrefix } from './redis-engine.js';
  * end-to-end suites run unchanged on every backend (Dendrite's "with all
  * databases"): PARLEY_TEST_STORE=sqlite|mysql, PARLEY_TEST_LOCATION=memory|redis,
  * PARLEY_TEST_SEQ=memory|redis, PARLEY_TEST_BUS=memory|nats, PARLEY_TEST_CONTROL=memory|redis, and the engines'
- * addresses PARLEY_TEST_MYSQL_URL, PARLEY_TEST_REDIS_URL, PARLEY_TEST_NATS_URL.
+ * addresses PARLEY_TEST_MYSQL_URL (the primary, --mysql-primary), PARLEY_TEST_REDIS_URL, PARLEY_TEST_NATS_URL.
  * Unset means the embedded default. The values are checked by the same option
  * schema as the server's (a typo fails loudly), and the backends are then
  * built by the composition root's own switch (platform.ts createBackends).
