@@ -8,6 +8,7 @@ import { Dispatcher } from './dispatch/dispatcher.js';
 import { EventPublisher } from './dispatch/event-publisher.js';
 import { GroupCommitter } from './dispatch/group-commit.js';
 import { MessagePipeline } from './dispatch/message-pipeline.js';
+import { OutboxRelay } from './dispatch/outbox-relay.js';
 import { PresenceHub } from './dispatch/presence-hub.js';
 import { Pusher } from './dispatch/pusher.js';
 import type { Location } from './location/location.js';
@@ -63,6 +64,8 @@ export interface Core {
   committer: GroupCommitter;
   /** every event goes out through it; flush it on shutdown */
   publisher: EventPublisher;
+  /** message events the store's outbox still holds: `start` it where messages are committed, close it after the publisher's flush */
+  outbox: OutboxRelay;
   ops: ClientOps;
   presence: PresenceHub;
   dispatcher: Dispatcher;
@@ -93,7 +96,8 @@ export function createCore(args: {
   const single = new SingleChatService(store, apps, relations, membership, clock, plane);
   const pusher = new Pusher(transport, location);
   const publisher = new EventPublisher(bus, log, metrics);
-  const afterCommit = new AfterCommit({ location, pusher, publisher, log, metrics });
+  const outbox = new OutboxRelay({ store, publisher, clock, log, metrics });
+  const afterCommit = new AfterCommit({ location, pusher, publisher, outbox, log, metrics });
   const committer = new GroupCommitter(
     store, { windowMs: options.commitWindowMs, maxBatch: options.commitMaxBatch, deadlineMs: options.commitDeadlineMs ?? 5000, clock },
     metrics, log, (batch) => afterCommit.run(batch),
@@ -114,5 +118,5 @@ export function createCore(args: {
   const presence = new PresenceHub(location, pusher, plane);
   const ops = new ClientOps({ apps, users, box, membership, presence, pusher, location });
   const dispatcher = new Dispatcher({ transport, pipeline, ops, presence, pusher, location, apps, users, publisher, clock, log, metrics });
-  return { backends, plane, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, publisher, ops, presence, dispatcher };
+  return { backends, plane, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, publisher, outbox, ops, presence, dispatcher };
 }

@@ -28,6 +28,9 @@ export class Metrics {
     name: 'parley_event_publish_failures_total', help: 'events the bus refused (logged; the data they describe is committed)',
     labelNames: ['type'], registers: [this.registry],
   });
+  readonly outboxRepublished = new Counter({
+    name: 'parley_outbox_republished_total', help: 'message events re-published from the outbox (not confirmed in time after their commit)', registers: [this.registry],
+  });
   readonly deliveryFailures = new Counter({
     name: 'parley_delivery_failures_total', help: 'committed batches whose pushes failed (location lookup); clients gap-fill', registers: [this.registry],
   });

@@ -316,6 +316,8 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   const defaultApp = await ensureDefaultApp(core, options, log);
   const webhooks = new WebhookSender(backends.bus, core.apps, log);
   await webhooks.start();
+  // Events a previous life committed but never published (killed after the ack) go out now, then every few seconds.
+  core.outbox.start();
 
   let ready = true;
   const opsSecret = options.ops_port >= 0 ? newListenerSecret() : undefined;
@@ -367,6 +369,7 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
       await core.dispatcher.drain();
       await core.committer.flush();
       await core.publisher.flush();
+      await core.outbox.close();
       await link.close();
       if (ops) await new Promise((r) => (ops.server.close(r), ops.server.closeAllConnections()));
       await api.close();

@@ -34,7 +34,7 @@ describe('MysqlStore when the primary dies', () => {
 
   it('writes fail unavailable (never a false ack); replica reads go on', async () => {
     await store.ensureConversations('a', [{ conv_id: 'g:c', type: 'group', members: [member('a', 'g:c', 'u1'), member('a', 'g:c', 'u2')] }], T0);
-    assert.deepEqual(await store.commitMessages([text(1, 'before the crash')]), { duplicates: [], conflicts: [] });
+    assert.deepEqual(await store.commitMessages([text(1, 'before the crash')]), { duplicates: [], conflicts: [], not_members: [] });
     await pair.waitReplicaCaughtUp();
     await store.checkReplicas();
     await pair.kill('primary');

@@ -131,6 +131,28 @@ describe('MysqlStore with a replica', () => {
     assert.equal((await store.listMemberConversations(app, 'u2'))[0]?.last_seq, 1);
   });
 
+  it('a member removed by another process gets no history from a replica that still has their member row', async () => {
+    const store = await open();
+    const { app, conv } = await newConv(store, ['u1', 'u2']);
+    await store.commitMessages([text(app, conv, 1, 'u1', 'before the removal')]);
+    await pair.waitReplicaCaughtUp();
+    await store.checkReplicas();
+    assert.deepEqual((await store.history({ app_id: app, conv_id: conv, user_id: 'u2', limit: 5 })).map((m) => m.seq), [1]);
+    await pair.stopReplicaSql();
+    try {
+      const other = await open(); // another process: this store's router knows nothing of its write
+      await other.removeMember(app, conv, 'u2');
+      const onR = await onReplica<{ n: number }>('SELECT count(*) AS n FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?', [app, conv, 'u2']);
+      assert.equal(Number(onR[0]?.n), 1, 'the replica has not applied the removal');
+      await store.checkReplicas();
+      assert.equal(store.replicaStatus()[0]?.healthy, true, 'still within its lag bound');
+      assert.deepEqual(await store.history({ app_id: app, conv_id: conv, user_id: 'u2', limit: 5 }), []);
+      assert.deepEqual((await store.history({ app_id: app, conv_id: conv, user_id: 'u1', limit: 5 })).map((m) => m.seq), [1], 'members still read');
+    } finally {
+      await pair.startReplicaSql();
+    }
+  });
+
   it('a replica lagging beyond the bound is skipped, and used again once it has caught up', async () => {
     const store = await open({ replica: { checkIntervalMs: 3_600_000, maxLagMs: 300 } });
     const { app, conv } = await newConv(store, ['u1', 'u2']);

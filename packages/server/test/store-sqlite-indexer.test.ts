@@ -82,7 +82,7 @@ describe('WorkerCommitter (sqlite_commit=worker)', () => {
       await store.addMembers(['u1', 'u2'].map((user_id) => ({
         app_id: APP, conv_id: CONV, user_id, role: 'member' as const, join_seq: 0, read_seq: 0, muted_until: 0, muted: false, pinned: false, hidden: false, joined_at: 1,
       })));
-      assert.deepEqual(await store.commitMessages([msg(1, 'one'), msg(2, 'two')]), { duplicates: [], conflicts: [] });
+      assert.deepEqual(await store.commitMessages([msg(1, 'one'), msg(2, 'two')]), { duplicates: [], conflicts: [], not_members: [] });
       assert.equal(await store.maxSeq(APP, CONV), 2, 'visible to the main connection as soon as the commit resolved');
       // the worker thread goes away (as a crash of it would)
       await (store as unknown as { prepared: { commits: { worker: { terminate(): Promise<number> } } } }).prepared.commits.worker.terminate();

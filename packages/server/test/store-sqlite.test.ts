@@ -148,14 +148,14 @@ describe('SqliteStore (SQLite specifics)', () => {
       await t.store.migrate();
       const locker = new Database(t.path);
       locker.exec('BEGIN IMMEDIATE');
-      await assert.rejects(t.store.commitMessages([msg('app', 'g:c', 1, 'hello there')]), isKind('unavailable'));
+      await assert.rejects(t.store.commitMessages([msg('app', 's:u1:u2', 1, 'hello there')]), isKind('unavailable'));
       await assert.rejects(t.store.createUser({ app_id: 'app', user_id: 'u', name: 'u', tokens_valid_after: 0, created_at: 0 }), isKind('unavailable'));
       // readers are not blocked by a writer in WAL mode
-      assert.equal(await t.store.maxSeq('app', 'g:c'), 0);
+      assert.equal(await t.store.maxSeq('app', 's:u1:u2'), 0);
       locker.exec('COMMIT');
       locker.close();
-      await t.store.commitMessages([msg('app', 'g:c', 1, 'hello there')]);
-      assert.equal(await t.store.maxSeq('app', 'g:c'), 1);
+      await t.store.commitMessages([msg('app', 's:u1:u2', 1, 'hello there')]);
+      assert.equal(await t.store.maxSeq('app', 's:u1:u2'), 1);
     } finally {
       await t.cleanup();
     }
@@ -214,7 +214,8 @@ describe('SqliteStore (SQLite specifics)', () => {
         const s = t.store;
         await s.migrate();
         for (const c of ['g:a', 'g:b', 'g:other']) await s.ensureConversation('app', c, 'group', 1);
-        await s.addMembers([member('g:a', 'me', 3), member('g:b', 'me', 0), member('g:other', 'x', 0)]);
+        await s.addMembers([member('g:a', 'me', 3), member('g:b', 'me', 0), member('g:other', 'x', 0),
+          member('g:a', 'u1', 0), member('g:a', 'u2', 0), member('g:b', 'u1', 0)]); // senders are members (commitMessages checks)
         await s.commitMessages([
           ...texts.map((text, i) => m('g:a', i + 1, { content: { text }, sender: i % 2 ? 'u1' : 'u2', created_at: 1000 + i })),
           ...texts.map((text, i) => m('g:b', i + 1, { content: { text }, created_at: 1000 + i })), // same created_at: conv_id breaks ties
@@ -327,7 +328,7 @@ describe('SqliteStore (SQLite specifics)', () => {
           const batch = [];
           for (let i = 1; i <= 20; i++) {
             const seq = b * 20 + i;
-            batch.push({ app_id: 'app', conv_id: 'g:c', seq, msg_id: 'm' + seq, sender: 'u1', cmid: 'c' + seq,
+            batch.push({ app_id: 'app', conv_id: 's:u1:u2', seq, msg_id: 'm' + seq, sender: 'u1', cmid: 'c' + seq,
               type: 'text', content: { text: 'durable message ' + seq }, status: 'normal', created_at: seq });
           }
           await s.commitMessages(batch);
@@ -353,9 +354,12 @@ describe('SqliteStore (SQLite specifics)', () => {
       const after = new SqliteStore({ path: t.path });
       try {
         await after.migrate();
-        assert.equal(await after.maxSeq('app', 'g:c'), 200);
-        assert.equal((await after.getConversation('app', 'g:c'))?.last_seq, 200);
+        assert.equal(await after.maxSeq('app', 's:u1:u2'), 200);
+        assert.equal((await after.getConversation('app', 's:u1:u2'))?.last_seq, 200);
         assert.deepEqual((await after.findByCmid('app', 'u1', 'c137'))?.content, { text: 'durable message 137' });
+        // every acked message's outbox row survived too: its event will still be published
+        const pending = await after.pendingEvents({ olderThan: Number.MAX_SAFE_INTEGER, limit: 1000 });
+        assert.deepEqual(pending.map((m) => m.seq), Array.from({ length: 200 }, (_, i) => i + 1));
       } finally {
         await after.close();
       }

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import { toWire } from '../services/message-view.js';
 import type { StoredMessage } from '../store/store.js';
 import type { EventPublisher } from './event-publisher.js';
+import type { OutboxRelay } from './outbox-relay.js';
 import type { Pusher } from './pusher.js';
 
 /** Who gets a committed message pushed: the conversation's members, except the sending connection (it gets the ack). */
@@ -26,14 +27,16 @@ export interface CommittedMessage {
  * conversation), the push — one downstream message per link, the payload
  * encoded once — and the event, published in the same order per conversation
  * (EventPublisher). Nothing here depends on how fast the location or the bus
- * answers: the order is that of the loop, not of promise resolution.
+ * answers: the order is that of the loop, not of promise resolution. Each
+ * event the bus took is reported to the outbox relay (its row goes); one it
+ * refused stays in the outbox and a later sweep publishes it again.
  *
  * Pushes are best effort: a failed lookup is logged and counted and the batch
  * is not pushed (clients gap-fill); its events are still published.
  */
 export class AfterCommit {
   constructor(
-    private readonly d: { location: Location; pusher: Pusher; publisher: EventPublisher; log?: Logger; metrics?: Metrics },
+    private readonly d: { location: Location; pusher: Pusher; publisher: EventPublisher; outbox?: OutboxRelay; log?: Logger; metrics?: Metrics },
   ) {}
 
   async run(items: readonly CommittedMessage[]): Promise<void> {
@@ -51,7 +54,9 @@ export class AfterCommit {
         }
         this.d.pusher.toConns(targets, JSON.stringify(push), delivery.exceptConn);
       }
-      this.d.publisher.publish(eventOf(msg, push), `${msg.app_id}\u0000${msg.conv_id}`);
+      const published = this.d.publisher.publish(messageEvent(msg, push.msg), `${msg.app_id}\u0000${msg.conv_id}`);
+      const outbox = this.d.outbox;
+      if (outbox) void published.then((ok) => ok && outbox.published(msg));
     }
     this.d.metrics?.pushSeconds.observe((performance.now() - started) / 1000);
   }
@@ -84,7 +89,8 @@ export class AfterCommit {
   }
 }
 
-function eventOf(msg: StoredMessage, push: MsgPush): ParleyEvent {
+/** A stored message's event; its id is the message id (the bus's and consumers' de-dup id). */
+export function messageEvent(msg: StoredMessage, wire: MsgPush['msg'] = toWire(msg)): ParleyEvent {
   const recall = msg.type === 'notice' && (msg.content as NoticeContent).kind === 'recall';
-  return { id: msg.msg_id, type: recall ? 'message.recalled' : 'message.created', app_id: msg.app_id, at: msg.created_at, data: { message: push.msg } };
+  return { id: msg.msg_id, type: recall ? 'message.recalled' : 'message.created', app_id: msg.app_id, at: msg.created_at, data: { message: wire } };
 }

@@ -10,7 +10,9 @@ import type { Metrics } from '../metrics.js';
  * Order: events given the same `orderKey` (an app and conversation) reach the
  * bus one at a time in the order `publish` was called, whatever the bus's
  * latency — the next waits for the previous one's answer. Different keys run
- * concurrently. `publish` itself never throws and never waits.
+ * concurrently. `publish` itself never throws and never waits; the promise
+ * it returns never rejects: it tells, once the bus answered, whether the
+ * event was published (the outbox relay marks the message's event done then).
  */
 export class EventPublisher {
   /** per order key: the last publish queued, so the next chains behind it */
@@ -19,9 +21,12 @@ export class EventPublisher {
 
   constructor(private readonly bus: EventBus, private readonly log?: Logger, private readonly metrics?: Metrics) {}
 
-  publish(event: ParleyEvent, orderKey?: string): void {
+  publish(event: ParleyEvent, orderKey?: string): Promise<boolean> {
     const prev = orderKey === undefined ? undefined : this.tails.get(orderKey);
-    const run = (prev ?? Promise.resolve()).then(() => this.bus.publish(event)).catch((err: unknown) => {
+    let published = false;
+    const run = (prev ?? Promise.resolve()).then(() => this.bus.publish(event)).then(() => {
+      published = true;
+    }, (err: unknown) => {
       this.metrics?.eventPublishFailures.inc({ type: event.type });
       this.log?.error({ err, event: event.type, id: event.id }, 'event publish failed');
     });
@@ -31,6 +36,7 @@ export class EventPublisher {
       this.pending.delete(run);
       if (orderKey !== undefined && this.tails.get(orderKey) === run) this.tails.delete(orderKey);
     });
+    return run.then(() => published);
   }
 
   /** Resolve once every publish queued so far has been answered (graceful shutdown). */

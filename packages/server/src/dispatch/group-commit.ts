@@ -28,10 +28,12 @@ export interface GroupCommitOptions {
  * (app, sender, cmid) was already taken — then `original` is the stored row
  * it duplicates (its seq, msg_id and created_at are what the sender was acked);
  * or not stored because its seq was taken (another allocator handed it out):
- * the caller gives it a new seq and enqueues it again.
+ * the caller gives it a new seq and enqueues it again; or not stored because
+ * its sender was not a member of the group at commit (CommitResult.not_members).
  */
 export type CommitOutcome =
   | { status: 'stored' }
+  | { status: 'not_member' }
   | { status: 'duplicate'; original: StoredMessage }
   | { status: 'conflict' };
 
@@ -47,6 +49,7 @@ interface Pending {
 
 const STORED: CommitOutcome = { status: 'stored' };
 const CONFLICT: CommitOutcome = { status: 'conflict' };
+const NOT_MEMBER: CommitOutcome = { status: 'not_member' };
 
 /**
  * Group commit: messages arriving within a short window share one store
@@ -130,8 +133,8 @@ export class GroupCommitter {
           const conflicts = result.conflicts;
           this.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
           this.metrics?.commitBatchSize.observe(batch.length);
-          this.metrics?.messagesStored.inc(batch.length - result.duplicates.length - conflicts.length);
-          this.settle(batch, result.duplicates, conflicts);
+          this.metrics?.messagesStored.inc(batch.length - result.duplicates.length - conflicts.length - result.not_members.length);
+          this.settle(batch, result.duplicates, conflicts, result.not_members);
         },
         (err: unknown) => {
           this.log?.error({ err, batch: batch.length }, 'group commit failed; nothing of the batch is acked');
@@ -164,11 +167,13 @@ export class GroupCommitter {
    * Resolve duplicates and conflicts now; stored messages after their batch's
    * after-commit step, which is chained behind the previous batch's.
    */
-  private settle(batch: readonly Pending[], duplicates: readonly StoredMessage[], conflicts: readonly StoredMessage[]): void {
+  private settle(batch: readonly Pending[], duplicates: readonly StoredMessage[], conflicts: readonly StoredMessage[], notMembers: readonly StoredMessage[]): void {
     const conflicted = new Set(conflicts.map((m) => m.msg_id));
+    const refused = new Set(notMembers.map((m) => m.msg_id));
     const rest: Pending[] = [];
     for (const p of batch) {
       if (conflicted.has(p.msg.msg_id)) p.resolve(CONFLICT);
+      else if (refused.has(p.msg.msg_id)) p.resolve(NOT_MEMBER);
       else rest.push(p);
     }
     const stored: Pending[] = [];

@@ -169,6 +169,11 @@ export class MessagePipeline implements NoticeWriter {
         if (attempt < MAX_SEQ_ATTEMPTS) continue;
         throw new ParleyError('unavailable', 'no free seq for the message; retry with the same cmid');
       }
+      if (outcome.status === 'not_member') {
+        // The store saw no member row (removed elsewhere, the invalidation not here yet): re-read the list next time.
+        deps.membership.forget(m.app_id, route.convId);
+        throw new ParleyError('not_member');
+      }
       if (outcome.status === 'duplicate') {
         onStored?.(outcome.original);
         return { ...ackOf(outcome.original), duplicate: true };

@@ -44,6 +44,8 @@ export async function startApiRole(o: Options, deps: {
   // One consumer group across every api process: each webhook is sent once, not once per process.
   const webhooks = new WebhookSender(backends.bus, core.apps, log);
   await webhooks.start();
+  // The api commits messages too (HTTP sends and notices): its relay publishes what any dead process left unpublished.
+  core.outbox.start();
 
   let ready = true;
   const api = await buildApi({
@@ -71,6 +73,7 @@ export async function startApiRole(o: Options, deps: {
         await api.close();
         await core.committer.flush();
         await core.publisher.flush();
+        await core.outbox.close();
         await tcp.close();
         await registry.close();
         await webhooks.stop();

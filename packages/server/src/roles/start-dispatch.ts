@@ -38,6 +38,8 @@ export async function startDispatchRole(o: Options, deps: {
     options: { commitWindowMs: o.commit_window_ms, commitMaxBatch: o.commit_max_batch, commitDeadlineMs: o.commit_deadline_ms, maxContentBytes: o.max_content_bytes },
     clock: systemClock, log, metrics,
   });
+  // Events committed but never published (a dispatcher or api killed after the ack) go out from any live one.
+  core.outbox.start();
   const bound = await side.listen();
   const port = Number(bound.slice(bound.lastIndexOf(':') + 1));
   const address = advertised(o, port);
@@ -52,6 +54,7 @@ export async function startDispatchRole(o: Options, deps: {
         await core.dispatcher.leave();
         await core.committer.flush();
         await core.publisher.flush();
+        await core.outbox.close();
         await registry.close();
         core.plane.close();
         await deps.closeBackends();

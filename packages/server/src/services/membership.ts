@@ -89,6 +89,11 @@ export class Membership {
     this.control.publish({ type: 'members.changed', app_id: appId, conv_id: convId });
   }
 
+  /** Drop the list here only: the store showed it stale (whoever changed the store has published the invalidation). */
+  forget(appId: string, convId: string): void {
+    this.lists.invalidate(this.key(appId, convId));
+  }
+
   private patchInPlace(appId: string, convId: string, userId: string, patch: MemberPatch & { read_seq?: number }): void {
     const row = this.lists.peek(this.key(appId, convId))?.get(userId);
     if (!row) return;

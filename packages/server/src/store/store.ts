@@ -24,7 +24,8 @@ export type * from './store-rows.js';
  * - (app, sender, cmid) and (app, conv, seq) are each unique over the whole
  *   store: a resend is never stored twice, a seq never holds two messages,
  *   whichever handle or process commits (see `commitMessages`).
- * - Every query is scoped to one app.
+ * - Every query is scoped to one app, except the event-outbox sweep
+ *   (`pendingEvents`), which reads the whole store's unpublished events.
  * - read_seq only moves forward.
  * Errors are StoreError with a backend-neutral kind; driver errors are
  * translated inside each implementation. A domain refusal of a conditional
@@ -167,6 +168,28 @@ export interface CommitResult {
    * Empty when no seq was taken.
    */
   conflicts: StoredMessage[];
+  /**
+   * The messages of the batch (the very objects given, in batch order) not
+   * stored because they are group messages (not notices) whose sender had no
+   * member row in the conversation inside the commit's transaction: whatever
+   * a cache said, a member removed before the commit cannot post. Checked
+   * before the cmid and the seq, so such a message is reported here only.
+   * Notices (the server's own: system messages, group-service notices such as
+   * "X left") and single-chat messages are not checked. Empty when none.
+   */
+  not_members: StoredMessage[];
+}
+
+/** Whether `commitMessages` stores the message only from a member: group messages of users; the server's notices are exempt. */
+export function needsMember(m: Pick<StoredMessage, 'conv_id' | 'type'>): boolean {
+  return m.type !== 'notice' && m.conv_id.startsWith('g:');
+}
+
+/** One message's key (an outbox row's). */
+export interface MessageKey {
+  app_id: string;
+  conv_id: string;
+  seq: number;
 }
 
 /** What `recallMessage` did. */
@@ -208,9 +231,26 @@ export interface MessageStore {
    * backwards; the conversation row is created if missing) and each sender's
    * read_seq to what they sent. A skipped message moves nothing. The promise
    * rejects (nothing of the batch stored) only on a failure of the store
-   * itself (`unavailable`).
+   * itself (`unavailable`). `CommitResult.not_members` are skipped first
+   * (one primary-key lookup of the sender's member row per group message).
+   *
+   * Outbox: every stored message also gets an event-outbox row in the same
+   * transaction, so a message that is durable (and may have been acked) is
+   * also durably "event not yet published" until `markEventsPublished`
+   * removes its row — a process dying between commit and publish loses no
+   * event (see OutboxRelay).
    */
   commitMessages(messages: StoredMessage[]): Promise<CommitResult>;
+  /**
+   * Stored messages that still have an outbox row created at or before
+   * `olderThan` (their message's created_at), in key order (app, conv, seq —
+   * so per conversation in seq order), strictly after the key `after` when
+   * given, at most `limit`. Read-only; any number of callers may read the
+   * same rows (each then publishes them: consumers dedup by message id).
+   */
+  pendingEvents(q: { olderThan: number; limit: number; after?: MessageKey }): Promise<StoredMessage[]>;
+  /** Remove the outbox rows of these messages (their events are published), in one transaction; missing keys are ignored. */
+  markEventsPublished(keys: readonly MessageKey[]): Promise<void>;
   findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null>;
   getMessage(appId: string, convId: string, seq: number): Promise<StoredMessage | null>;
   history(q: HistoryQuery): Promise<StoredMessage[]>;

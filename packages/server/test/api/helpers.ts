@@ -136,6 +136,8 @@ export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<
     async close() {
       await app.close();
       await core.committer.flush();
+      await core.publisher.flush();
+      await core.outbox.close();
       await link.close();
       await transport.dispatchSide.close();
       await closeBackends(backends);

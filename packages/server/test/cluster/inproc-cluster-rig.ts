@@ -202,6 +202,7 @@ export async function startCluster(opts: { commitDeadlineMs?: number } = {}): Pr
         await core.dispatcher.drain();
         await core.committer.flush();
         await core.publisher.flush();
+        await core.outbox.close();
         core.plane.close();
         await core.backends.control.close();
       }

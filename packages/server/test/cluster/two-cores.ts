@@ -87,6 +87,8 @@ export async function startTwoCores(): Promise<TwoCores> {
       for (const n of [a, b]) {
         await n.core.dispatcher.drain();
         await n.core.committer.flush();
+        await n.core.publisher.flush();
+        await n.core.outbox.close();
         await n.link.close();
         await n.control.close();
       }

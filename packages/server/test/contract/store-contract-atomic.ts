@@ -166,6 +166,7 @@ export function runStoreAtomicContract(ctx: ContractContext): void {
       assert.deepEqual(await store.reserveSeqBlock(app, 'g:c', 5), { first: 11, last: 15 });
       assert.equal(await store.maxSeq(app, 'g:c'), 0, 'reserving commits no message');
       assert.equal((await store.getConversation(app, 'g:c'))?.last_seq ?? 0, 0);
+      await store.addMembers([memberRow(app, 'g:c', 'u1')]);
       await store.commitMessages([msg(app, 'g:c', 40, 'u1')]); // committed without a reservation (an import, an old build)
       assert.deepEqual(await store.reserveSeqBlock(app, 'g:c', 1), { first: 41, last: 41 });
       assert.deepEqual(await store.reserveSeqBlock(app, 'g:other', 3), { first: 1, last: 3 });
@@ -184,6 +185,7 @@ export function runStoreAtomicContract(ctx: ContractContext): void {
       await a.releaseSeqBlocks([{ app_id: app, conv_id: 'g:c', last: 17, used: 20 }]); // never raises
       assert.deepEqual(await a.reserveSeqBlock(app, 'g:c', 1), { first: 18, last: 18 });
       // never below what is committed
+      await a.addMembers([memberRow(app, 'g:d', 'u1')]);
       await a.commitMessages([msg(app, 'g:d', 5, 'u1')]);
       const d = await a.reserveSeqBlock(app, 'g:d', 10);
       await a.releaseSeqBlocks([{ app_id: app, conv_id: 'g:d', last: d.last, used: d.first - 1 }]);

@@ -72,6 +72,7 @@ export function runStoreInstancesContract(ctx: ContractContext): void {
     it('reserveSeqBlock on two handles at once never gives overlapping blocks', async () => {
       const [a, b] = [ctx.store(), ctx.other()];
       const app = newApp();
+      await members(app, 'g:c', ['u1']);
       await a.commitMessages([msg(app, 'g:c', 5, 'u1')]);
       const blocks = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserveSeqBlock(app, 'g:c', 1 + (i % 7))));
       blocks.sort((p, q) => p.first - q.first);

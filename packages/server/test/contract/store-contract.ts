@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { GroupRow, Store } from '../../src/store/store.js';
 import { appRow, clean, memberRow, msg, rejectsKind, seqs, T0, text, userRow } from './store-fixtures.js';
 import { runStoreAtomicContract } from './store-contract-atomic.js';
+import { runStoreCommitGuardsContract } from './store-contract-commit-guards.js';
 import { runStoreInstancesContract } from './store-contract-instances.js';
 
 /**
@@ -46,6 +47,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
     const ctx = { store: () => store, other: () => other, newApp };
     runStoreAtomicContract(ctx);
     runStoreInstancesContract(ctx);
+    runStoreCommitGuardsContract(ctx);
 
     /** A conversation with members (joined at seq 0 unless given). */
     const conv = async (app: string, convId: string, users: string[], joinSeq: Record<string, number> = {}) => {
@@ -202,6 +204,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         const app = newApp();
         const c = await store.ensureConversation(app, 'g:c1', 'group', T0);
         assert.deepEqual(clean(c), { app_id: app, conv_id: 'g:c1', type: 'group', last_seq: 0, updated_at: T0 });
+        await store.addMembers([memberRow(app, 'g:c1', 'u1')]);
         await store.commitMessages([msg(app, 'g:c1', 1, 'u1')]);
         const again = await store.ensureConversation(app, 'g:c1', 'group', T0 + 99_999);
         assert.equal(again.last_seq, 1);
@@ -334,13 +337,14 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
       it('a batch containing an already stored cmid reports the original and stores the rest', async () => {
         const app = newApp();
         await conv(app, 'g:c', ['u1', 'u2']);
+        await conv(app, 'g:other', ['u2']);
         const original = msg(app, 'g:c', 1, 'u1', { cmid: 'x' });
-        assert.deepEqual(await store.commitMessages([original]), { duplicates: [], conflicts: [] });
+        assert.deepEqual(await store.commitMessages([original]), { duplicates: [], conflicts: [], not_members: [] });
         // the resend has a higher seq than everything else, so it would have moved last_seq and the preview
         const resend = msg(app, 'g:c', 4, 'u1', { cmid: 'x', msg_id: 'mid-resend', content: { text: 'resent' }, created_at: T0 + 99_000 });
         const batch = [msg(app, 'g:other', 1, 'u2'), msg(app, 'g:c', 2, 'u2'), resend];
         const result = await store.commitMessages(batch);
-        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [], not_members: [] }));
         assert.deepEqual(clean(await store.getMessage(app, 'g:c', 2)), clean(batch[1]));
         assert.deepEqual(clean(await store.getMessage(app, 'g:other', 1)), clean(batch[0]));
         assert.equal((await store.getConversation(app, 'g:other'))?.last_seq, 1);
@@ -362,7 +366,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         const original = text(app, 'g:c', 1, 'u1', 'searchable original', { cmid: 'x' });
         await store.commitMessages([original]);
         const result = await store.commitMessages([text(app, 'g:c', 2, 'u1', 'searchable resend', { cmid: 'x' })]);
-        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [original], conflicts: [], not_members: [] }));
         assert.equal(await store.maxSeq(app, 'g:c'), 1);
         assert.equal((await store.getConversation(app, 'g:c'))?.last_seq, 1);
         assert.equal((await store.getMember(app, 'g:c', 'u1'))?.read_seq, 1);
@@ -380,7 +384,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         const first = msg(app, 'g:c', 1, 'u1', { cmid: 'same' });
         const batch = [first, msg(app, 'g:c', 2, 'u2'), msg(app, 'g:c', 3, 'u1', { cmid: 'same' }), msg(app, 'g:c', 4, 'u1', { cmid: 'same' })];
         const result = await store.commitMessages(batch);
-        assert.deepEqual(clean(result), clean({ duplicates: [first, first], conflicts: [] }));
+        assert.deepEqual(clean(result), clean({ duplicates: [first, first], conflicts: [], not_members: [] }));
         assert.deepEqual(clean(await store.getMessage(app, 'g:c', 1)), clean(first));
         assert.equal(await store.getMessage(app, 'g:c', 3), null);
         assert.equal(await store.getMessage(app, 'g:c', 4), null);
@@ -412,7 +416,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         assert.equal((await store.getMember(app, 'g:c', 'u2'))?.read_seq, 2);
         // re-sequenced, the refused messages are stored
         const again = await store.commitMessages([{ ...taken, seq: 4 }, { ...twice, seq: 5 }]);
-        assert.deepEqual(again, { duplicates: [], conflicts: [] });
+        assert.deepEqual(again, { duplicates: [], conflicts: [], not_members: [] });
         assert.equal(await store.maxSeq(app, 'g:c'), 5);
         assert.equal((await store.getMember(app, 'g:c', 'u2'))?.read_seq, 5);
       });
@@ -422,7 +426,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
         await conv(app, 'g:c', ['u1']);
         await store.commitMessages([text(app, 'g:c', 1, 'u1', 'kept')]);
         const refused = text(app, 'g:c', 1, 'u1', 'searchable refused', { cmid: 'late' });
-        assert.deepEqual(await store.commitMessages([refused]), { duplicates: [], conflicts: [refused] });
+        assert.deepEqual(await store.commitMessages([refused]), { duplicates: [], conflicts: [refused], not_members: [] });
         assert.equal((await store.getMessage(app, 'g:c', 1))?.cmid, 'cmid-g:c-1');
         assert.equal((await store.getConversation(app, 'g:c'))?.last_message?.cmid, 'cmid-g:c-1');
         assert.equal((await store.search({ app_id: app, user_id: 'u1', text: 'refused', limit: 10 })).length, 0);
@@ -431,6 +435,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
       it('cmid is unique per (app, sender) only', async () => {
         const [a, b] = [newApp(), newApp()];
         await conv(a, 'g:c', ['u1', 'u2']);
+        await conv(b, 'g:c', ['u1']);
         await store.commitMessages([msg(a, 'g:c', 1, 'u1', { cmid: 'k' }), msg(a, 'g:c', 2, 'u2', { cmid: 'k' })]);
         await store.commitMessages([msg(b, 'g:c', 1, 'u1', { cmid: 'k' })]);
         assert.equal((await store.findByCmid(a, 'u1', 'k'))?.seq, 1);
@@ -451,6 +456,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreFac
       it('maxSeq is 0 for an empty conversation and the highest committed seq after', async () => {
         const app = newApp();
         assert.equal(await store.maxSeq(app, 'g:c'), 0);
+        await conv(app, 'g:c', ['u1']);
         await store.commitMessages([msg(app, 'g:c', 4, 'u1'), msg(app, 'g:c', 9, 'u1')]); // gaps are allowed
         assert.equal(await store.maxSeq(app, 'g:c'), 9);
       });

@@ -54,7 +54,7 @@ function fakeStore(conflict: (m: StoredMessage) => boolean = () => false): Store
       await jitter();
       const conflicts = batch.filter(conflict);
       stored.push(...batch.filter((m) => !conflicts.includes(m)));
-      return { duplicates: [], conflicts };
+      return { duplicates: [], conflicts, not_members: [] };
     },
   } as unknown as Store & { stored: StoredMessage[] };
 }

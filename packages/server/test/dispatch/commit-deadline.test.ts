@@ -15,7 +15,7 @@ function heldStore() {
   const store = {
     commitMessages(batch: StoredMessage[]): Promise<CommitResult> {
       batches.push(batch.map((m) => m.seq));
-      return new Promise((resolve) => releases.push(() => resolve({ duplicates: [], conflicts: [] })));
+      return new Promise((resolve) => releases.push(() => resolve({ duplicates: [], conflicts: [], not_members: [] })));
     },
   } as unknown as Store;
   return { store, batches, release: () => releases.shift()!() };

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -79,8 +79,11 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
   if (!haveMariaDb()) throw new Error('mariadbd is not installed on this machine');
   const base = mkdtempSync(join(tmpdir(), 'parley-mariadb-'));
   const user = userInfo().username;
+  // A private tmpdir: bootstraps sharing /tmp trip over temporary-table files left by an earlier one with the same pid.
+  const tmp = join(base, 'tmp');
+  mkdirSync(tmp);
   const install = spawnSync('mariadb-install-db', ['--no-defaults', `--user=${user}`, `--datadir=${join(base, 'p')}`,
-    '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8' });
+    '--auth-root-authentication-method=normal', '--skip-test-db', `--tmpdir=${tmp}`], { encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}`);
   // The replica starts from the same freshly installed system tables (faster than a second install).
   cpSync(join(base, 'p'), join(base, 'r'), { recursive: true });
@@ -89,7 +92,7 @@ export async function startMariaDbPair(opts: MariaDbPairOptions = {}): Promise<M
   const start = (name: string, port: number, serverId: number, extra: string[]) => {
     const errLog = join(base, `${name}.err`);
     const proc = spawn('mariadbd', ['--no-defaults', `--user=${user}`, `--datadir=${join(base, name)}`,
-      `--socket=${join(base, `${name}.sock`)}`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${join(base, `${name}.pid`)}`,
+      `--socket=${join(base, `${name}.sock`)}`, `--tmpdir=${tmp}`, `--port=${port}`, '--bind-address=127.0.0.1', `--pid-file=${join(base, `${name}.pid`)}`,
       `--server-id=${serverId}`, `--log-bin=${join(base, name, 'binlog')}`, '--binlog-format=ROW', '--gtid-strict-mode=1',
       '--log-slave-updates=1', '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci', '--skip-name-resolve',
       `--innodb-buffer-pool-size=${opts.bufferPoolMb ?? 64}M`, '--innodb-log-file-size=48M', '--max-connections=300', `--log-error=${errLog}`, ...extra],

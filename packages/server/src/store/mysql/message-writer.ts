@@ -1,5 +1,5 @@
 import { parseConvId } from '@parley/protocol';
-import type { StoredMessage } from '../store.js';
+import { needsMember, type StoredMessage } from '../store.js';
 import { MESSAGE_COLUMNS, messageFromSql, messageToSql, previewJson, type MessageSql } from '../sqlite/rows.js';
 import { searchableText } from '../sqlite/search-text.js';
 import { indexColumns } from './search-tokens.js';
@@ -23,8 +23,16 @@ import { cutPadded, cutWithPadding, placeholders, shapeCache } from './statement
  *   conflict, reported per message (nothing moved; the rest is stored).
  * - conversations: last_seq / preview moved forward only (multi-row upsert);
  * - senders' read_seq advanced (one UPDATE joined to the batch's rows);
+ * - event_outbox: a row per stored message (multi-row, a duplicate key a no-op);
  * both in the same transaction, in a sorted order so concurrent batches take
  * row locks in the same order (fewer deadlocks; those that happen are retried).
+ *
+ * First of all, the member rows of the senders of group messages (not
+ * notices) are read with FOR UPDATE, in key order: a sender without one is
+ * refused (not_members); a removal in another transaction waits for this
+ * commit or was committed before the read, so no message is stored from a
+ * member removed before its commit. The lock is the one the read_seq update
+ * below takes anyway, so it adds no lock upgrade.
  */
 
 const MSG_COLS = ['app_id', 'conv_id', 'seq', 'msg_id', 'sender', 'cmid', 'type', 'content', 'mentions', 'reply_to',
@@ -41,6 +49,10 @@ const upsertConversationSql = shapeCache((n) => `INSERT INTO conversations (app_
     last_message = IF(VALUES(last_seq) > last_seq, VALUES(last_message), last_message),
     updated_at = IF(VALUES(last_seq) > last_seq, GREATEST(updated_at, VALUES(updated_at)), updated_at),
     last_seq = GREATEST(last_seq, VALUES(last_seq))`);
+const lockMembersSql = shapeCache((n) => `SELECT app_id, conv_id, user_id FROM conversation_members
+  WHERE (app_id, conv_id, user_id) IN (${placeholders(n, 3)}) FOR UPDATE`);
+const insertOutboxSql = shapeCache((n) => `INSERT INTO event_outbox (app_id, conv_id, seq, created_at) VALUES ${placeholders(n, 4)}
+  ON DUPLICATE KEY UPDATE seq = seq`);
 const advanceReadSql = shapeCache((n) => `UPDATE conversation_members cm JOIN (
     ${Array.from({ length: n }, (_, i) => (i === 0 ? 'SELECT ? AS app_id, ? AS conv_id, ? AS user_id, ? AS seq' : 'SELECT ?, ?, ?, ?')).join(' UNION ALL ')}
   ) v ON cm.app_id = v.app_id AND cm.conv_id = v.conv_id AND cm.user_id = v.user_id
@@ -55,6 +67,8 @@ const byKey = <T extends { app_id: string; conv_id: string }>(x: T, y: T) =>
 export interface WriteOutcome {
   duplicates: StoredMessage[];
   conflicts: StoredMessage[];
+  /** group messages whose sender had no member row (see CommitResult.not_members) */
+  not_members: StoredMessage[];
   /** the messages stored (for read-your-writes bookkeeping) */
   stored: StoredMessage[];
   gtid?: string;
@@ -64,7 +78,7 @@ export class MessageWriter {
   constructor(private readonly pool: SqlPool) {}
 
   async commit(batch: readonly StoredMessage[]): Promise<WriteOutcome> {
-    if (batch.length === 0) return { duplicates: [], conflicts: [], stored: [] };
+    if (batch.length === 0) return { duplicates: [], conflicts: [], not_members: [], stored: [] };
     const rows = batch.map((m) => {
       const r = messageToSql(m, null);
       const ix = indexColumns(searchableText(m.type, m.content));
@@ -75,10 +89,17 @@ export class MessageWriter {
     return { ...value, gtid };
   }
 
-  private async write(tx: Tx, rows: Array<{ m: StoredMessage; params: Param[] }>): Promise<Omit<WriteOutcome, 'gtid'>> {
+  private async write(tx: Tx, given: Array<{ m: StoredMessage; params: Param[] }>): Promise<Omit<WriteOutcome, 'gtid'>> {
     const duplicates: StoredMessage[] = [];
     const conflicts: StoredMessage[] = [];
     const stored: StoredMessage[] = [];
+    const members = await this.lockSenders(tx, given.map((r) => r.m));
+    const not_members: StoredMessage[] = [];
+    const rows = given.filter(({ m }) => {
+      if (!needsMember(m) || members.has(key3(m.app_id, m.conv_id, m.sender))) return true;
+      not_members.push(m);
+      return false;
+    });
     for (const { real: piece, padded } of cutWithPadding(rows)) {
       const { affected } = await tx.run(insertSql(padded.length), padded.flatMap((r) => r.params));
       if (affected === piece.length) {
@@ -107,7 +128,7 @@ export class MessageWriter {
         }
       }
     }
-    if (stored.length === 0) return { duplicates, conflicts, stored };
+    if (stored.length === 0) return { duplicates, conflicts, not_members, stored };
 
     const heads = new Map<string, Head>();
     const senders = new Map<string, { app_id: string; conv_id: string; user_id: string; seq: number }>();
@@ -127,6 +148,22 @@ export class MessageWriter {
     const readRows = [...senders.values()].sort((a, b) => byKey(a, b) || (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0))
       .map((s) => [s.app_id, s.conv_id, s.user_id, s.seq] as Param[]);
     for (const piece of cutPadded(readRows)) await tx.run(advanceReadSql(piece.length), piece.flat());
-    return { duplicates, conflicts, stored };
+    const outboxRows = [...stored].sort((a, b) => byKey(a, b) || a.seq - b.seq).map((m) => [m.app_id, m.conv_id, m.seq, m.created_at] as Param[]);
+    for (const piece of cutPadded(outboxRows)) await tx.run(insertOutboxSql(piece.length), piece.flat());
+    return { duplicates, conflicts, not_members, stored };
+  }
+
+  /** The (app, conv, user) keys of the senders of group messages that have a member row, locked until the commit. */
+  private async lockSenders(tx: Tx, batch: readonly StoredMessage[]): Promise<Set<string>> {
+    const keys = new Map<string, [string, string, string]>();
+    for (const m of batch) if (needsMember(m)) keys.set(key3(m.app_id, m.conv_id, m.sender), [m.app_id, m.conv_id, m.sender]);
+    const found = new Set<string>();
+    if (keys.size === 0) return found;
+    const sorted = [...keys.keys()].sort().map((k) => keys.get(k)! as Param[]);
+    for (const piece of cutPadded(sorted)) {
+      const { rows } = await tx.run<{ app_id: string; conv_id: string; user_id: string }>(lockMembersSql(piece.length), piece.flat());
+      for (const r of rows) found.add(key3(r.app_id, r.conv_id, r.user_id));
+    }
+    return found;
   }
 }

@@ -145,6 +145,21 @@ export const MYSQL_MIGRATIONS: readonly MysqlMigration[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    version: 2,
+    name: 'event_outbox: stored messages whose event is not yet confirmed published',
+    // One row per stored message, written in the commit's transaction, deleted once
+    // its event is published (docs/architecture.md, "The event outbox").
+    statements: [
+      `CREATE TABLE IF NOT EXISTS event_outbox (
+        app_id VARCHAR(64) NOT NULL,
+        conv_id VARCHAR(200) NOT NULL,
+        seq BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, conv_id, seq)
+      ) ${TABLE}`,
+    ],
+  },
 ];
 
 /** How long a starting process waits for another one's migration run (seconds). */

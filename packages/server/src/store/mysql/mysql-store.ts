@@ -2,7 +2,7 @@ import type { ConvType } from '@parley/protocol';
 import {
   StoreError,
   type AddGroupMembersResult, type CommitResult, type ConversationRow, type ConversationWithMembers,
-  type GroupRow, type HistoryQuery, type MemberConversation, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
+  type GroupRow, type HistoryQuery, type MemberConversation, type MemberPatch, type MessageKey, type MemberRow, type RecallResult, type SearchQuery,
   type Store, type StoredMessage, type TransferOwnershipResult,
 } from '../store.js';
 import {
@@ -10,6 +10,7 @@ import {
   type ConversationSql, type GroupSql, type MemberConversationSql, type MemberSql, type MessageSql,
 } from '../sqlite/rows.js';
 import { patchParams, SQL } from './domain-sql.js';
+import { MysqlEventOutbox } from './event-outbox.js';
 import { GroupOps, insertMembers } from './group-ops.js';
 import { MSQL } from './message-sql.js';
 import { MysqlDirectoryTables, one } from './directory-tables.js';
@@ -61,6 +62,7 @@ export class MysqlStore extends MysqlDirectoryTables implements Store {
   private readonly searcher: MessageSearch;
   private readonly groups: GroupOps;
   private readonly marks: SeqMarks;
+  private readonly outbox: MysqlEventOutbox;
   private readonly now: () => number;
   private migrated = false;
 
@@ -80,6 +82,7 @@ export class MysqlStore extends MysqlDirectoryTables implements Store {
     this.searcher = new MessageSearch(opts.searchScanMaxMessages);
     this.groups = new GroupOps(this.primary);
     this.marks = new SeqMarks(this.primary);
+    this.outbox = new MysqlEventOutbox(this.primary);
   }
 
   async migrate(): Promise<void> {
@@ -270,7 +273,15 @@ export class MysqlStore extends MysqlDirectoryTables implements Store {
       for (const m of out.stored) keys.add(userKey(m.app_id, m.sender)).add(convKey(m.app_id, m.conv_id));
       this.router.recordWrite([...keys], out.gtid);
     }
-    return { duplicates: out.duplicates, conflicts: out.conflicts };
+    return { duplicates: out.duplicates, conflicts: out.conflicts, not_members: out.not_members };
+  }
+
+  async pendingEvents(q: { olderThan: number; limit: number; after?: MessageKey }): Promise<StoredMessage[]> {
+    return this.outbox.pending(q);
+  }
+
+  async markEventsPublished(keys: readonly MessageKey[]): Promise<void> {
+    await this.outbox.markPublished(keys);
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {
@@ -292,8 +303,24 @@ export class MysqlStore extends MysqlDirectoryTables implements Store {
       return (await this.rows<MessageSql>('history', MSQL.oldestFirst, [...base, q.after, limit])).map(messageFromSql);
     }
     const before = q.before ?? Number.MAX_SAFE_INTEGER;
+    if (this.replicaPools.length > 0 && !(await this.memberOnPrimary(base))) return [];
     return this.replicaRead([userKey(q.app_id, q.user_id), convKey(q.app_id, q.conv_id)], async (pool) =>
       (await pool.run<MessageSql>('history', MSQL.newestFirst, [...base, before, limit])).rows.map(messageFromSql));
+  }
+
+  /**
+   * A lagging replica may still hold the member row of a user just removed on
+   * the primary, so the primary says first whether the reader is a member (one
+   * primary-key read). With the primary down the replica's row decides: its
+   * lag is bounded (maxLagMs), and reads go on while writes cannot.
+   */
+  private async memberOnPrimary(key: Param[]): Promise<boolean> {
+    try {
+      return await this.exists('history', SQL.getMember, key);
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === 'unavailable') return true;
+      throw err;
+    }
   }
 
   async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {

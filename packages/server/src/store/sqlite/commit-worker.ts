@@ -19,7 +19,7 @@ export type ToWorker =
   | { id: number; op: 'close' };
 
 export type FromWorker =
-  | { id: number; ok: true; duplicates?: StoredMessage[]; conflictIndexes?: number[] }
+  | { id: number; ok: true; duplicates?: StoredMessage[]; conflictIndexes?: number[]; notMemberIndexes?: number[] }
   | { id: number; ok: false; kind: StoreError['kind'] | null; message: string };
 
 const data = workerData as CommitWorkerData;
@@ -34,11 +34,14 @@ const indexer = new SearchIndexer(db, data.indexer);
 function answer(m: ToWorker): FromWorker {
   switch (m.op) {
     case 'commit': {
-      const { duplicates, conflicts } = writer.commit(m.batch);
+      const { duplicates, conflicts, not_members } = writer.commit(m.batch);
       indexer.committed();
-      // conflicts are the caller's own messages: sent back by position, so the caller gets its objects again
+      // conflicts and refusals are the caller's own messages: sent back by position, so the caller gets its objects again
       const at = new Map(m.batch.map((msg, i) => [msg, i]));
-      return { id: m.id, ok: true, duplicates, conflictIndexes: conflicts.map((c) => at.get(c)!) };
+      return {
+        id: m.id, ok: true, duplicates,
+        conflictIndexes: conflicts.map((c) => at.get(c)!), notMemberIndexes: not_members.map((c) => at.get(c)!),
+      };
     }
     case 'flush-index':
       indexer.catchUp();

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { parseConvId } from '@parley/protocol';
-import type { CommitResult, StoredMessage } from '../store.js';
+import { needsMember, type CommitResult, type StoredMessage } from '../store.js';
 import { toStoreError } from './sqlite-errors.js';
 import { MESSAGE_COLUMNS, messageFromSql, messageToSql, previewJson, type MessageSql } from './rows.js';
 import { foldForSearch } from './search-fold.js';
@@ -23,6 +23,12 @@ import { searchableText } from './search-text.js';
  * transaction (so an original earlier in the same batch is seen): found, the
  * message is a duplicate of it; not found, its seq was taken (a conflict).
  * A skipped message moves no last_seq, preview or read_seq.
+ *
+ * Before that, a group message that is not a notice is stored only if its
+ * sender has a member row now (a primary-key lookup, once per sender and
+ * conversation per batch): inside the write transaction, so no removal can
+ * slip between the check and the insert. Every stored message gets its
+ * event-outbox row in the same transaction.
  */
 export class MessageWriter {
   private readonly insertMessage: Database.Statement;
@@ -30,6 +36,8 @@ export class MessageWriter {
   private readonly upsertConversation: Database.Statement;
   private readonly advanceSenderRead: Database.Statement;
   private readonly byCmid: Database.Statement;
+  private readonly isMember: Database.Statement;
+  private readonly insertOutbox: Database.Statement;
   private readonly commitTx: Database.Transaction<(batch: readonly StoredMessage[]) => CommitResult>;
 
   constructor(db: Database.Database) {
@@ -50,12 +58,14 @@ export class MessageWriter {
     this.advanceSenderRead = db.prepare(`UPDATE conversation_members SET read_seq = max(read_seq, @seq)
       WHERE app_id = @app_id AND conv_id = @conv_id AND user_id = @user_id`);
     this.byCmid = db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.sender = ? AND m.cmid = ?`);
+    this.isMember = db.prepare('SELECT 1 FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?').pluck();
+    this.insertOutbox = db.prepare('INSERT INTO event_outbox (app_id, conv_id, seq, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.commitTx = db.transaction((batch: readonly StoredMessage[]) => this.write(batch));
   }
 
   /** Commits the batch; reports the messages skipped as duplicates (their originals) and as seq conflicts, in batch order. */
   commit(batch: readonly StoredMessage[]): CommitResult {
-    if (batch.length === 0) return { duplicates: [], conflicts: [] };
+    if (batch.length === 0) return { duplicates: [], conflicts: [], not_members: [] };
     try {
       return this.commitTx.immediate(batch);
     } catch (err) {
@@ -67,9 +77,20 @@ export class MessageWriter {
     let ftsId = this.maxFtsId.get() as number;
     const duplicates: StoredMessage[] = [];
     const conflicts: StoredMessage[] = [];
+    const notMembers: StoredMessage[] = [];
+    const membership = new Map<string, boolean>(); // per app/conv/sender, within this transaction
     const heads = new Map<string, StoredMessage>();
     const senders = new Map<string, { app_id: string; conv_id: string; user_id: string; seq: number }>();
     for (const m of batch) {
+      if (needsMember(m)) {
+        const k = `${m.app_id}\u0000${m.conv_id}\u0000${m.sender}`;
+        let member = membership.get(k);
+        if (member === undefined) membership.set(k, (member = this.isMember.get(m.app_id, m.conv_id, m.sender) !== undefined));
+        if (!member) {
+          notMembers.push(m);
+          continue;
+        }
+      }
       const text = searchableText(m.type, m.content);
       const id = text === null ? null : ftsId + 1;
       if (this.insertMessage.run({ ...messageToSql(m, id), search_text: text === null ? null : foldForSearch(text) }).changes === 0) {
@@ -80,6 +101,7 @@ export class MessageWriter {
         continue;
       }
       if (id !== null) ftsId = id;
+      this.insertOutbox.run(m.app_id, m.conv_id, m.seq, m.created_at);
 
       const conv = `${m.app_id}\u0000${m.conv_id}`;
       const head = heads.get(conv);
@@ -97,6 +119,6 @@ export class MessageWriter {
     }
     // A sender who is not a member (a system notice) has no row to advance.
     for (const s of senders.values()) this.advanceSenderRead.run(s);
-    return { duplicates, conflicts };
+    return { duplicates, conflicts, not_members: notMembers };
   }
 }

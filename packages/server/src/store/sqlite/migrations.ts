@@ -198,6 +198,23 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (app_id, conv_id)
       ) STRICT, WITHOUT ROWID;`,
   },
+  {
+    version: 4,
+    name: 'event_outbox: stored messages whose event is not yet confirmed published',
+    // One small row per stored message, written in the commit's transaction and
+    // deleted once its message.created event is published; normally it holds
+    // only the batches in flight. A row per message rather than a per-conversation
+    // "published up to" mark: with several dispatchers, seqs of one conversation
+    // commit (and publish) out of order, and a mark could pass over a message
+    // whose dispatcher died before publishing it.
+    sql: `CREATE TABLE event_outbox (
+        app_id     TEXT NOT NULL,
+        conv_id    TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (app_id, conv_id, seq)
+      ) STRICT, WITHOUT ROWID;`,
+  },
 ];
 
 function assertOrdered(migrations: readonly Migration[]): void {

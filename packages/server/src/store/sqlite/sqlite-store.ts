@@ -3,9 +3,10 @@ import type { ConvType } from '@parley/protocol';
 import {
   StoreError,
   type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
-  type GroupRow, type HistoryQuery, type MemberConversation, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
+  type GroupRow, type HistoryQuery, type MemberConversation, type MessageKey, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
   type Store, type StoredMessage, type TransferOwnershipResult, type UserRow,
 } from '../store.js';
+import { EventOutbox } from './event-outbox.js';
 import { GroupWriter } from './group-writer.js';
 import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
@@ -63,6 +64,7 @@ interface Prepared {
   commits: MessageCommits;
   groups: GroupWriter;
   marks: SeqMarks;
+  outbox: EventOutbox;
 }
 
 /**
@@ -147,6 +149,7 @@ export class SqliteStore implements Store {
         searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
         groups: new GroupWriter(this.db),
         marks: new SeqMarks(this.db),
+        outbox: new EventOutbox(this.db),
         commits,
       };
     }
@@ -403,6 +406,14 @@ export class SqliteStore implements Store {
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
     // MessageWriter dedups by cmid, reports seq conflicts and translates its own errors (inline or on the worker).
     return this.p.commits.commit(messages);
+  }
+
+  async pendingEvents(q: { olderThan: number; limit: number; after?: MessageKey }): Promise<StoredMessage[]> {
+    return guard('pending events', () => this.p.outbox.pending(q));
+  }
+
+  async markEventsPublished(keys: readonly MessageKey[]): Promise<void> {
+    guard('mark events published', () => this.p.outbox.markPublished(keys));
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {

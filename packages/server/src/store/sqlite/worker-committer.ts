@@ -52,7 +52,11 @@ export class WorkerCommitter implements MessageCommits {
 
   async commit(batch: StoredMessage[]): Promise<CommitResult> {
     const r = await this.request({ op: 'commit', batch });
-    return { duplicates: r.duplicates ?? [], conflicts: (r.conflictIndexes ?? []).map((i) => batch[i]) };
+    return {
+      duplicates: r.duplicates ?? [],
+      conflicts: (r.conflictIndexes ?? []).map((i) => batch[i]!),
+      not_members: (r.notMemberIndexes ?? []).map((i) => batch[i]!),
+    };
   }
 
   async flushIndex(): Promise<void> {
