@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import { RawClient } from '../helpers/raw-client.js';
 import { OwnRedisServer } from '../helpers/redis-engine.js';
 import { OwnNatsServer } from '../helpers/nats-engine.js';
 import { startProcCluster, startRoleProc, type ClusterProc, type ProcCluster } from '../../../../scripts/proc-cluster.js';
@@ -26,6 +28,9 @@ const WAIT = 60_000;
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
 const partner = (u: string) => USERS[USERS.indexOf(u) ^ 1]!;
 const GROUP = 'fg';
+/** the links' per-connection send buffer bound (the smallest allowed: a slow consumer is found fast) */
+const SEND_BUFFER = 65536;
+const SLOW = ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7'];
 
 describe('faults under steady traffic on a cluster of processes', { timeout: 420_000 }, () => {
   let redis: OwnRedisServer;
@@ -35,6 +40,7 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
   const members: Member[] = [];
   /** clients outside the traffic (closed in `after` too) */
   const extras: Member[] = [];
+  const raws: RawClient[] = [];
   let urls: string[];
   let lateToken: string;
   let traffic: Traffic;
@@ -65,7 +71,7 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
     nats = await OwnNatsServer.start();
     cluster = await startProcCluster({
       links: 2, dispatchers: 2, apis: 1, redisUrl: redis.url, natsUrl: nats.url, dataDir: mkdtempSync(join(tmpdir(), 'parley-faults-')),
-      extraArgs: ['--api-rate-per-sec', '100000', '--rate-per-sec', '10000', '--rate-burst', '10000'],
+      extraArgs: ['--api-rate-per-sec', '100000', '--rate-per-sec', '10000', '--rate-burst', '10000', '--send-buffer-bytes', String(SEND_BUFFER)],
     });
     apiUrl = proc('api-1').addresses.http!;
     await waitDispatchers('dispatch-1,dispatch-2');
@@ -84,6 +90,7 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
 
   after(async () => {
     traffic?.stop();
+    for (const r of raws) r.ws.terminate();
     await Promise.allSettled([...members, ...extras].map((m) => m.client.close()));
     if (cluster) await cluster.clean().catch((err) => console.error('cluster clean failed', err));
     await redis?.stop();
@@ -257,6 +264,46 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
     } finally {
       await nc.close();
     }
+  });
+
+  it('slow consumers across processes: clients that never read are cut off at the link\'s buffer bound; the link\'s and the dispatchers\' memory stays bounded', async () => {
+    const rss = (p: ClusterProc) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.proc.pid}/status`, 'utf8'))![1]) * 1024;
+    const watched = ['link-2', 'dispatch-1', 'dispatch-2'].map(proc);
+    const link2 = proc('link-2').addresses.ws!;
+    const tokens: Record<string, string> = {};
+    for (const u of ['feeder', ...SLOW]) {
+      await admin('POST', '/v1/admin/users', { user_id: u, name: u });
+      tokens[u] = (await admin('POST', `/v1/admin/users/${u}/tokens`, {})).token;
+    }
+    await admin('POST', '/v1/admin/groups', { group_id: 'slowg', name: 'Slow', owner: 'feeder', members: SLOW });
+    for (const u of SLOW) {
+      const c = await RawClient.authed(link2, tokens[u]!);
+      raws.push(c);
+      c.ws.pause(); // never reads again: the kernel buffers fill, then the link's
+    }
+    const feeder = await openMember('feeder', tokens.feeder!, [link2], 0);
+    extras.push(feeder);
+    const online = async () => (await feeder.client.presence(SLOW)).users.filter((p) => p.online).length;
+    assert.equal(await online(), SLOW.length, 'every slow client is online at first');
+    const before = watched.map(rss);
+    // 5000-character group messages of 15 KB (UTF-8 '€'; content is bounded at 16 KiB), 15 KB more for each slow
+    // client. On loopback the kernel's socket buffers take some 20-25 MiB per paused connection before the link's
+    // own buffer (SEND_BUFFER) fills and the link closes it; 4000 messages would be 460 MiB, most of it queued in
+    // link-2 if nothing bounded it.
+    const text = '€'.repeat(5000);
+    const bytes = Buffer.byteLength(JSON.stringify({ text }));
+    let sent = 0;
+    for (let batch = 0; batch < 200 && (await online()) > 0; batch++) {
+      await Promise.all(Array.from({ length: 20 }, () => feeder.client.send({ conv_type: 'group', to: 'slowg', type: 'text', content: { text } })));
+      sent += 20;
+    }
+    await until('every slow client cut off (offline)', async () => (await online()) === 0, WAIT);
+    const after = watched.map(rss);
+    const growth = watched.map((p, i) => `${p.id} ${((after[i]! - before[i]!) / 2 ** 20).toFixed(1)} MiB`);
+    console.log(`slow consumers: ${SLOW.length} cut off after ${sent} group messages of ${(bytes / 1024).toFixed(0)} KB (${(sent * bytes * SLOW.length / 2 ** 20).toFixed(0)} MiB of pushes); RSS growth: ${growth.join(', ')}`);
+    assert.ok(sent < 4000, `the slow clients were cut off before the feeder ran out (${sent} sent)`);
+    for (const [i, p] of watched.entries()) assert.ok(after[i]! - before[i]! < 64 * 2 ** 20, `${p.id} grew ${growth[i]}`);
+    assert.ok(alive(proc('link-2')), 'the link stays up');
   });
 
   it('kill -9 of a link: its clients reconnect to the other link and sync', async () => {
