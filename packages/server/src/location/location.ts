@@ -32,7 +32,12 @@ export type LoginPolicy = 'one_per_platform' | 'one_total' | 'unlimited';
 
 export interface Location {
   register(conn: ConnRef, policy: LoginPolicy): Promise<{ kicked: ConnRef[]; first: boolean }>;
-  /** remove one connection; returns true when the user has no connection left */
+  /**
+   * remove one connection; returns true when the user has no connection left. Shared
+   * implementations (RedisLocation) remove it only if this instance registered it last: a
+   * dispatcher that lost a link must not undo the registration of the dispatcher the link
+   * re-opened the session on (same connection id).
+   */
   unregister(appId: string, userId: string, connId: string): Promise<boolean>;
   lookup(appId: string, userIds: readonly string[]): Promise<ConnRef[]>;
   /** all connections of one link (used when a link disconnects from a dispatcher) */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Platform } from '@parley/protocol';
 import type { ConnRef, Location, LoginPolicy } from './location.js';
@@ -107,15 +108,19 @@ if live == 0 then out[1] = 1 end
 return out
 `;
 
-/** KEYS[1] user hash; ARGV: prefix, app, user, conn → 1 when the user has no live connection left */
+/**
+ * KEYS[1] user hash; ARGV: prefix, app, user, conn, owner → 1 when the user has no live connection left.
+ * The connection's entry goes only when this instance wrote it (or nobody stamped it): one registered since
+ * by another dispatcher (the link re-opened the session there) stays.
+ */
 const UNREGISTER_LUA = `${LIVE_LUA}
-local app, user, conn = ARGV[2], ARGV[3], ARGV[4]
+local app, user, conn, owner = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local all = redis.call('HGETALL', KEYS[1])
 local left = 0
 for i = 1, #all, 2 do
   local cid, raw = all[i], all[i + 1]
   local e = cjson.decode(raw)
-  if cid == conn or not isLive(e) then forget(KEYS[1], cid, e, app, user) else left = left + 1 end
+  if not isLive(e) or (cid == conn and (e.o == nil or e.o == owner)) then forget(KEYS[1], cid, e, app, user) else left = left + 1 end
 end
 if left == 0 then return 1 end
 return 0
@@ -159,6 +164,8 @@ interface Entry {
   b: string;
   p: Platform;
   t: number;
+  /** the RedisLocation instance (dispatcher) that wrote it: only that one's unregister removes it */
+  o?: string;
 }
 
 /** users per lookup script call (all calls go in one pipeline): bounds how long one call holds Redis */
@@ -174,6 +181,8 @@ export class RedisLocation implements Location {
   private readonly restoreScript: RedisScript;
   /** connections registered through this instance, by link, then `${app}\u0000${user}\u0000${conn}` (for repair) */
   private readonly mine = new Map<string, Map<string, ConnRef>>();
+  /** stamped on the entries this instance writes (see UNREGISTER_LUA) */
+  private readonly owner = randomBytes(8).toString('hex');
 
   /** `redis` stays the caller's unless `closeClient`. */
   constructor(private readonly redis: Redis, private readonly options: RedisLocationOptions) {
@@ -191,7 +200,7 @@ export class RedisLocation implements Location {
   }
 
   async register(conn: ConnRef, policy: LoginPolicy): Promise<{ kicked: ConnRef[]; first: boolean }> {
-    const entry: Entry = { l: conn.link_id, b: conn.boot_id ?? '', p: conn.platform, t: conn.connected_at };
+    const entry: Entry = { l: conn.link_id, b: conn.boot_id ?? '', p: conn.platform, t: conn.connected_at, o: this.owner };
     const out = (await this.registerScript.run(
       this.userKey(conn.app_id, conn.user_id), this.prefix, conn.app_id, conn.user_id, conn.conn_id,
       JSON.stringify(entry), policy, conn.link_id, conn.boot_id ?? '', this.linkTtlMs, this.retainMs,
@@ -214,7 +223,7 @@ export class RedisLocation implements Location {
 
   async unregister(appId: string, userId: string, connId: string): Promise<boolean> {
     for (const linkId of [...this.mine.keys()]) this.forget(linkId, appId, userId, connId);
-    const none = await this.unregisterScript.run(this.userKey(appId, userId), this.prefix, appId, userId, connId);
+    const none = await this.unregisterScript.run(this.userKey(appId, userId), this.prefix, appId, userId, connId, this.owner);
     return none === 1;
   }
 
@@ -285,7 +294,7 @@ export class RedisLocation implements Location {
       const chunk = conns.slice(i, i + LOOKUP_CHUNK);
       const args: (string | number)[] = [chunk.length, ...chunk.map((c) => this.userKey(c.app_id, c.user_id)), this.prefix, linkId, boot, this.linkTtlMs, this.retainMs];
       for (const c of chunk) {
-        const entry: Entry = { l: c.link_id, b: c.boot_id ?? '', p: c.platform, t: c.connected_at };
+        const entry: Entry = { l: c.link_id, b: c.boot_id ?? '', p: c.platform, t: c.connected_at, o: this.owner };
         args.push(c.app_id, c.user_id, c.conn_id, JSON.stringify(entry));
       }
       this.restoreScript.queue(pipeline, ...args);

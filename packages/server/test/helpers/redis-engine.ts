@@ -49,6 +49,7 @@ export class OwnRedisServer {
     const end = Date.now() + 20_000;
     for (;;) {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => {}); // a refused probe before the server listens is expected: connect() rejects with it
       try {
         await probe.connect();
         if ((await probe.ping()) === 'PONG') return;
