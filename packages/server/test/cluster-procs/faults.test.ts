@@ -170,25 +170,30 @@ describe('faults under steady traffic on a cluster of processes', { timeout: 420
     const dport = proc('dispatch-1').addresses.dispatch!.split(':').at(-1)!;
     let cuts = 0;
     // ss -K destroys the socket (the kernel sends a reset): both processes see the connection drop; the link re-dials and is cut again.
+    const established = () => execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${dport} )`], { encoding: 'utf8' })
+      .split('\n').filter((x) => x.includes(`pid=${linkPid},`)).map((l) => l.trim().split(/\s+/)[2]!.split(':').at(-1)!);
+    /** Cut link-1's connection to dispatch-1 (waiting for it to be there first), again whenever it is back, for `ms`. */
     const cut = async (ms: number) => {
+      await until('link-1 connected to dispatch-1', () => established().length > 0, WAIT);
+      let n = 0;
       const end = Date.now() + ms;
       while (Date.now() < end) {
-        const lines = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${dport} )`], { encoding: 'utf8' }).split('\n');
-        for (const l of lines.filter((x) => x.includes(`pid=${linkPid},`))) {
-          const local = l.trim().split(/\s+/)[2]!.split(':').at(-1)!;
+        for (const local of established()) {
           execFileSync('ss', ['-K', `( sport = :${local} and dport = :${dport} ) or ( sport = :${dport} and dport = :${local} )`], { stdio: 'ignore' });
-          cuts++;
+          n++;
         }
         await new Promise((r) => setTimeout(r, 200));
       }
       await waitDispatchers('dispatch-1,dispatch-2');
+      cuts += n;
+      return n;
     };
     await underTraffic('partition link-1/dispatch-1', async () => {
       await cut(3000);
       // The first cut moved every session dispatch-1 held on link-1 to dispatch-2; the second finds dispatch-1
       // holding none there, so it must leave every entry of link-1 alone (dispatch-2's sessions of a live link).
       await new Promise((r) => setTimeout(r, 1000));
-      await cut(1000);
+      assert.ok((await cut(1000)) >= 1, 'the second cut found a connection to cut');
       // A login on link-1 after the cuts keeps the link's index in Redis non-empty, so nothing in the location
       // repairs entries a dispatcher wrongly removed (the heartbeat repair acts on an empty index only).
       extras.push(await openMember('late', lateToken, urls, 0));
