@@ -50,9 +50,9 @@ export class NatsDispatchSide implements DispatchSide {
     this.s = subjects(o.prefix);
     this.takesSessions = o.sessions !== false;
     if (this.takesSessions) {
-      this.subs.push(o.nc.subscribe(this.s.up(o.dispatchId), { callback: (err, msg) => !err && this.onUpMsg(msg.data) }));
+      this.subs.push(o.nc.subscribe(this.s.up(o.dispatchId), { callback: (err, msg) => void (err || this.safely(() => this.onUpMsg(msg.data))) }));
     }
-    this.subs.push(o.nc.subscribe(this.s.links, { callback: (err, msg) => !err && this.onBeat(unpack<Beat>(msg.data)) }));
+    this.subs.push(o.nc.subscribe(this.s.links, { callback: (err, msg) => void (err || this.safely(() => this.onBeat(unpack<Beat>(msg.data)))) }));
     this.beat('hb');
     const dead = o.deadAfterMs ?? 5000;
     this.timer = setInterval(() => {
@@ -73,7 +73,9 @@ export class NatsDispatchSide implements DispatchSide {
   }
 
   private beat(t: Beat['t']): void {
-    if (this.takesSessions && !this.closed) this.o.nc.publish(this.s.dispatchers, pack({ t, id: this.o.dispatchId, boot: this.o.bootId } satisfies Beat));
+    if (!this.takesSessions || this.closed) return;
+    // a closed connection (NATS gave up reconnecting) just stops the beats: the links then count this dispatcher dead
+    this.safely(() => this.o.nc.publish(this.s.dispatchers, pack({ t, id: this.o.dispatchId, boot: this.o.bootId } satisfies Beat)));
   }
 
   private onUpMsg(data: Uint8Array): void {
@@ -100,6 +102,15 @@ export class NatsDispatchSide implements DispatchSide {
     if (!this.links.delete(linkId)) return;
     this.stats.linksGone++;
     this.deliver(this.goneHandlers, linkId);
+  }
+
+  /** a malformed message on our subjects (another version, a stray publisher) is reported, not thrown into the client */
+  private safely(f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      this.o.onError?.(err);
+    }
   }
 
   private deliver<T>(handlers: Set<(m: T) => void>, msg: T): void {

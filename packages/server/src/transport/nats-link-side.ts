@@ -55,8 +55,8 @@ export class NatsLinkSide implements LinkSide {
     this.linkId = o.linkId;
     this.s = subjects(o.prefix);
     this.subs = [
-      o.nc.subscribe(this.s.down(o.linkId), { callback: (err, msg) => !err && this.onDownMsg(msg.data) }),
-      o.nc.subscribe(this.s.dispatchers, { callback: (err, msg) => !err && this.onBeat(unpack<Beat>(msg.data)) }),
+      o.nc.subscribe(this.s.down(o.linkId), { callback: (err, msg) => void (err || this.safely(() => this.onDownMsg(msg.data))) }),
+      o.nc.subscribe(this.s.dispatchers, { callback: (err, msg) => void (err || this.safely(() => this.onBeat(unpack<Beat>(msg.data)))) }),
     ];
     const hb = o.heartbeatMs ?? 1000;
     const dead = o.deadAfterMs ?? 5000;
@@ -71,7 +71,8 @@ export class NatsLinkSide implements LinkSide {
 
   /** Publish a heartbeat now (dispatchers refresh this link's location entries on it). */
   beat(t: Beat['t'] = 'hb'): void {
-    if (!this.closed) this.o.nc.publish(this.s.links, pack({ t, id: this.linkId, boot: this.o.bootId } satisfies Beat));
+    // a closed connection just stops the beats: the dispatchers then count this link gone
+    if (!this.closed) this.safely(() => this.o.nc.publish(this.s.links, pack({ t, id: this.linkId, boot: this.o.bootId } satisfies Beat)));
   }
 
   /** Resolves once at least one dispatcher is live (or rejects after `ms`). */
@@ -86,6 +87,15 @@ export class NatsLinkSide implements LinkSide {
 
   readyDispatchers(): string[] {
     return [...this.dispatchers.keys()];
+  }
+
+  /** a malformed message on our subjects (another version, a stray publisher) is reported, not thrown into the client */
+  private safely(f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      this.o.onError?.(err);
+    }
   }
 
   private onDownMsg(data: Uint8Array): void {
