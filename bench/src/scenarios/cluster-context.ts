@@ -24,8 +24,10 @@ export async function startBenchCluster(label: string, layout: { links: number; 
   progress(`${label}: starting ${layout.links} links + ${layout.dispatchers} dispatchers + 1 api (transport ${layout.transport})`);
   const cluster = await startProcCluster({
     links: layout.links, dispatchers: layout.dispatchers, apis: 1,
-    // the last --transport wins over the helper's own `--transport tcp`
-    extraArgs: ['--transport', layout.transport, ...(layout.extraArgs ?? [])],
+    // the last --transport wins over the helper's own `--transport tcp`; frame and API rate
+    // limits are lifted as for the single-process bench (lib/parley-server.ts): they protect
+    // a server from abusive clients, and the bench's clients are many on a few source addresses
+    extraArgs: ['--transport', layout.transport, '--rate-per-sec', '1000000', '--rate-burst', '1000000', '--api-rate-per-sec', '1000000', ...(layout.extraArgs ?? [])],
     startTimeoutMs: 180_000,
   });
   const api = cluster.procs.find((p) => p.role === 'api')!;
