@@ -1,4 +1,4 @@
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Options } from '../config/options.js';
 import type { Registry, ServiceMember } from '../registry/registry.js';
 import type { DispatchSide, LinkSide } from '../transport/transport.js';
@@ -6,6 +6,7 @@ import { TcpLinkSide, type DispatcherAddress } from '../transport/tcp-link-side.
 import { TcpDispatchSide } from '../transport/tcp-dispatch-side.js';
 import { NatsLinkSide } from '../transport/nats-link-side.js';
 import { NatsDispatchSide } from '../transport/nats-dispatch-side.js';
+import { StartError } from '../startup/start-errors.js';
 
 /**
  * The link ↔ dispatch transport of a separately started role, picked by
@@ -28,7 +29,7 @@ export async function roleLinkSide(o: Options, a: { id: string; bootId: string; 
     case 'tcp':
       return new TcpLinkSide({ linkId: a.id, bootId: a.bootId, watchDispatchers: (h) => watchPushers(a.registry, h), onError: a.onError });
     case 'nats':
-      return new NatsLinkSide({ nc: await connect({ servers: o.nats_url }), prefix: o.nats_subject_prefix, linkId: a.id, bootId: a.bootId, ownsConnection: true, onError: a.onError });
+      return new NatsLinkSide({ nc: await connectNats(o), prefix: o.nats_subject_prefix, linkId: a.id, bootId: a.bootId, ownsConnection: true, onError: a.onError });
     case 'inproc':
       throw new Error('transport=inproc is one process (role=all)');
   }
@@ -42,11 +43,20 @@ export async function roleDispatchSide(o: Options, a: { id: string; bootId: stri
       return { side, listen: () => side.listen() };
     }
     case 'nats': {
-      const side = new NatsDispatchSide({ nc: await connect({ servers: o.nats_url }), prefix: o.nats_subject_prefix, dispatchId: a.id, bootId: a.bootId, sessions: a.sessions, ownsConnection: true, onError: a.onError });
+      const side = new NatsDispatchSide({ nc: await connectNats(o), prefix: o.nats_subject_prefix, dispatchId: a.id, bootId: a.bootId, sessions: a.sessions, ownsConnection: true, onError: a.onError });
       return { side, listen: async () => (await side.ready(), '') };
     }
     case 'inproc':
       throw new Error('transport=inproc is one process (role=all)');
+  }
+}
+
+/** The transport's own NATS connection (not the event bus's: a busy bus must not delay pushes). */
+async function connectNats(o: Options): Promise<NatsConnection> {
+  try {
+    return await connect({ servers: o.nats_url, name: 'parley-transport' });
+  } catch (err) {
+    throw new StartError(`--transport nats: cannot reach NATS at --nats-url ${o.nats_url}: ${(err as Error).message}`);
   }
 }
 
