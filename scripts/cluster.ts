@@ -57,7 +57,7 @@ for (const p of cluster.procs) {
   const a = p.addresses;
   if (p.role === 'api') lines.push(`  ${p.id.padEnd(13)}  API ${a.http}   (push listener ${a.push})`);
   if (p.role === 'dispatch') lines.push(`  ${p.id.padEnd(13)}  internal TCP ${a.dispatch}`);
-  if (p.role === 'link') lines.push(`  ${p.id.padEnd(13)}  WebSocket ${a.ws}   TCP ${a.tcp}`);
+  if (p.role === 'link') lines.push(`  ${p.id.padEnd(13)}  WebSocket ${a.ws}   TCP ${a.tcp}   UDP ${a.udp}`);
 }
 if (cluster.defaultApp) lines.push(`  default app    ${cluster.defaultApp.app_id}, API key ${cluster.defaultApp.api_key}`, `                 (also in ${cluster.dataDir}/api-1/default-app.json)`);
 process.stdout.write(lines.join('\n') + '\n');

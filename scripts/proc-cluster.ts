@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
@@ -78,6 +79,17 @@ export async function freePort(): Promise<number> {
     s.once('error', rej);
     s.listen(0, '127.0.0.1', () => {
       const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export async function freeUdpPort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createSocket('udp4');
+    s.once('error', rej);
+    s.bind(0, '127.0.0.1', () => {
+      const port = s.address().port;
       s.close(() => res(port));
     });
   });
@@ -162,7 +174,9 @@ export async function startProcCluster(layout: ClusterLayout): Promise<ProcClust
     for (let i = 1; i <= layout.links; i++) {
       links.push(startRoleProc('link', `link-${i}`, [...commonArgs, '--data-dir', join(dataDir, `link-${i}`),
         '--http-port', String(layout.linkPort ? layout.linkPort + 2 * (i - 1) : await freePort()),
-        '--tcp-port', String(layout.linkPort ? layout.linkPort + 2 * (i - 1) + 1 : await freePort())], timeout));
+        '--tcp-port', String(layout.linkPort ? layout.linkPort + 2 * (i - 1) + 1 : await freePort()),
+        // UDP for native clients on lossy networks is on in the cluster (off by default elsewhere); same number as the TCP port.
+        '--udp-port', String(layout.linkPort ? layout.linkPort + 2 * (i - 1) + 1 : await freeUdpPort())], timeout));
     }
     procs.push(...(await Promise.all(links)));
     for (const l of procs.filter((p) => p.role === 'link')) await waitReady(l, timeout);
@@ -197,7 +211,7 @@ export async function startRoleProc(role: ClusterProc['role'], id: string, args:
   });
   await up;
   const addresses: Record<string, string> = {};
-  for (const m of out.matchAll(/^ {2}(ws|tcp|http|dispatch|push) +(\S+)$/gm)) addresses[m[1]!] = m[2]!;
+  for (const m of out.matchAll(/^ {2}(ws|tcp|udp|http|dispatch|push) +(\S+)$/gm)) addresses[m[1]!] = m[2]!;
   return { role, id, proc, addresses, exited, output: () => out };
 }
 

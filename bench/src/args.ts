@@ -30,6 +30,11 @@ export interface Sizes {
   rounds: number;
   /** 1:1 messages each persisted server handles (unmeasured) before its first measured round */
   prefillMessages: number;
+  /** --cluster --only connections: idle connections over `clusterLinks` link processes, and the group message's members */
+  clusterConnections: number;
+  clusterLinks: number;
+  clusterConnDeadlineMs: number;
+  groupMembers: number;
 }
 
 export const QUICK: Sizes = {
@@ -37,6 +42,7 @@ export const QUICK: Sizes = {
   fanoutMembers: 20, fanoutSenders: 2, fanoutRate: 20, fanoutWindow: 2,
   connections: 200, connProcs: 2, connDeadlineMs: 20_000,
   historyConvs: 20, historyPerConv: 60, historyUsers: 10, queries: 20, rounds: 1, prefillMessages: 0,
+  clusterConnections: 500, clusterLinks: 2, clusterConnDeadlineMs: 60_000, groupMembers: 40,
 };
 
 export const FULL: Sizes = {
@@ -44,6 +50,8 @@ export const FULL: Sizes = {
   fanoutMembers: 500, fanoutSenders: 4, fanoutRate: 40, fanoutWindow: 4,
   connections: 20_000, connProcs: 4, connDeadlineMs: 120_000,
   historyConvs: 10_000, historyPerConv: 100, historyUsers: 2_000, queries: 2_000, rounds: 3, prefillMessages: 60_000,
+  // 6 links × ~16,700: under each process's 20,000-descriptor limit, with room for its own engine connections
+  clusterConnections: 100_000, clusterLinks: 6, clusterConnDeadlineMs: 420_000, groupMembers: 1000,
 };
 
 export interface Args {

@@ -3,6 +3,7 @@ import { progress } from './lib/log.js';
 import { markdown } from './report/markdown.js';
 import { writeReport } from './report/write.js';
 import { runBench } from './run.js';
+import { runClusterBench } from './cluster-run.js';
 import { addMysqlRows, takeStoreFlag } from './scenarios/mysql-store.js';
 
 /**
@@ -13,17 +14,23 @@ import { addMysqlRows, takeStoreFlag } from './scenarios/mysql-store.js';
 async function main(): Promise<number> {
   let args;
   let store: 'sqlite' | 'mysql' = 'sqlite';
+  let cluster = false;
+  let onlyGiven = false;
   try {
     let rest: string[];
     ({ store, rest } = takeStoreFlag(process.argv.slice(2)));
+    // --cluster: the cluster scenarios (cluster-run.ts) instead of the single-process ones
+    cluster = rest.includes('--cluster');
+    rest = rest.filter((a) => a !== '--cluster');
+    onlyGiven = rest.includes('--only');
     args = parseArgs(rest);
   } catch (err) {
     const help = (err as Error).message === 'help';
-    process.stderr.write(`${help ? '' : `bench: ${(err as Error).message}\n`}usage: ${USAGE} [--store sqlite|mysql]\n`);
+    process.stderr.write(`${help ? '' : `bench: ${(err as Error).message}\n`}usage: ${USAGE} [--store sqlite|mysql] [--cluster [--only throughput,connections]]\n`);
     return help ? 0 : 2;
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const report = await runBench(args, command);
+  const report = cluster ? await runClusterBench(args, command, onlyGiven) : await runBench(args, command);
   // --store mysql: the same scenarios on MariaDB, beside the SQLite rows of this run.
   if (store === 'mysql') await addMysqlRows(args, report, `${Date.now().toString(36).slice(-5)}m`);
   const files = writeReport(args.out, report);

@@ -1,7 +1,7 @@
 import { childMain, reply, type ChildMsg } from '../lib/child.js';
 import { sleep } from '../lib/clock.js';
 import { openConn, type Conn } from './transports.js';
-import type { ConnConfig } from './types.js';
+import type { ConnConfig, Received, WatchConfig } from './types.js';
 
 /**
  * Idle-connection generator (child process): opens authenticated WebSocket
@@ -16,6 +16,27 @@ let open = 0;
 let failed = 0;
 let closedLater = 0;
 const failures: Record<string, number> = {};
+/** held connections by user (for `watch`), and per connection how often the watched conversation reached it */
+const byUser = new Map<string, Conn[]>();
+const closedConns = new Set<Conn>();
+const gotWatched = new Map<Conn, number>();
+let watch: { conv_id: string; members: Set<string> } | undefined;
+
+function received(): Received {
+  let expected = 0;
+  let got = 0;
+  let duplicates = 0;
+  for (const u of watch?.members ?? []) {
+    for (const c of byUser.get(u) ?? []) {
+      if (closedConns.has(c)) continue;
+      expected++;
+      const n = gotWatched.get(c) ?? 0;
+      if (n > 0) got++;
+      if (n > 1) duplicates++;
+    }
+  }
+  return { expected, got, duplicates };
+}
 
 async function openAll(): Promise<{ open: number; failed: number; elapsed_s: number; failures: Record<string, number> }> {
   const t0 = performance.now();
@@ -29,13 +50,19 @@ async function openAll(): Promise<{ open: number; failed: number; elapsed_s: num
       const c = cfg.creds[next++];
       // only a connection that was up counts as closed later (a refused one also emits close)
       let up = false;
+      let self: Conn | undefined;
       try {
-        const conn = await openConn('ws', cfg.url, c, {
-          onMsg: () => {}, onReply: () => {},
-          onClose: () => { if (up) closedLater++; },
+        const conn: Conn = await openConn('ws', cfg.url, c, {
+          onMsg: (m) => { if (self && watch && m.conv_id === watch.conv_id) gotWatched.set(self, (gotWatched.get(self) ?? 0) + 1); },
+          onReply: () => {},
+          onClose: () => { if (up) { closedLater++; if (self) closedConns.add(self); } },
         }, { localAddress: cfg.localAddress, timeoutMs: 10000 });
         up = true;
+        self = conn;
         conns.push(conn);
+        const mine = byUser.get(c.user);
+        if (mine) mine.push(conn);
+        else byUser.set(c.user, [conn]);
         open++;
         consecutive = 0;
       } catch (err) {
@@ -61,6 +88,13 @@ childMain(async (m: ChildMsg) => {
   } else if (m.type === 'check') {
     // connections the server closed after accepting them (e.g. heartbeat, or a kick)
     reply({ type: 'checked', open: open - closedLater, closed_later: closedLater });
+  } else if (m.type === 'watch') {
+    const w = m.watch as WatchConfig;
+    watch = { conv_id: w.conv_id, members: new Set(w.members) };
+    gotWatched.clear();
+    reply({ type: 'watching' });
+  } else if (m.type === 'received') {
+    reply({ type: 'received', ...received() });
   } else if (m.type === 'close') {
     for (const c of conns) c.close();
     reply({ type: 'closed' });

@@ -81,8 +81,10 @@ async function connect(): Promise<void> {
   fill = filler(cfg.textBytes);
   await pool(cfg.pairs, 32, async (pc, idx) => {
     const p = { idx, toUser: pc.to.user, sent: 0, acked: 0, errors: 0, delivered: 0, lastN: 0, lastSeq: 0, conv_id: singleConvId(pc.from.user, pc.to.user), sendTimes: new Map() } as unknown as Pair;
-    p.to = await openConn(cfg.transport, cfg.url, pc.to, { onMsg: (m) => onMsg(p, m), onReply: () => {} });
-    p.from = await openConn(cfg.transport, cfg.url, pc.from, { onMsg: () => {}, onReply: (f) => onReply(p, f) });
+    // a cluster (cfg.urls): pair i sends from link i and receives on the next, so every message crosses links
+    const urls = cfg.urls?.length ? cfg.urls : [cfg.url];
+    p.to = await openConn(cfg.transport, urls[(idx + 1) % urls.length]!, pc.to, { onMsg: (m) => onMsg(p, m), onReply: () => {} });
+    p.from = await openConn(cfg.transport, urls[idx % urls.length]!, pc.from, { onMsg: () => {}, onReply: (f) => onReply(p, f) });
     pairs[idx] = p;
   });
 }

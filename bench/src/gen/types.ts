@@ -12,6 +12,8 @@ export interface Timing {
 export interface PairsConfig extends Timing {
   transport: TransportKind;
   url: string;
+  /** several links of a cluster: pair i's sender on urls[i % n], its recipient on urls[(i + 1) % n] (default: url for both) */
+  urls?: string[];
   pairs: { from: Creds; to: Creds }[];
   /** closed: each sender keeps `window` unacked sends; open: `rate` sends/s in total, on a schedule */
   mode: 'closed' | 'open';
@@ -83,6 +85,20 @@ export interface ConnConfig {
   deadlineMs: number;
   /** stop after this many consecutive failures: the server is out of descriptors */
   maxConsecutiveFailures: number;
+}
+
+/** conn-gen `watch`: count which held connections of these users receive a message in this conversation */
+export interface WatchConfig {
+  conv_id: string;
+  members: string[];
+}
+
+/** conn-gen `received`: of the held connections of watched members, how many got the watched conversation's message */
+export interface Received {
+  expected: number;
+  got: number;
+  /** connections that got it more than once */
+  duplicates: number;
 }
 
 export interface QueryConfig {

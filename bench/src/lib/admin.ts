@@ -58,6 +58,11 @@ export class Admin {
     return this.call('POST', '/diagnostics/import', { messages });
   }
 
+  /** Send a text as `from` (the business-push route: the same pipeline as a WebSocket send); answers after the commit. */
+  sendText(from: string, conv_type: 'single' | 'group', to: string, text: string, cmid: string): Promise<{ seq: number }> {
+    return this.call('POST', '/messages', { from, conv_type, to, type: 'text', content: { text }, cmid });
+  }
+
   /** Wait until every committed message is in the full-text index. */
   flushSearchIndex(): Promise<unknown> {
     return this.call('POST', '/diagnostics/search-index/flush', {});

@@ -37,6 +37,8 @@ export interface ParleyServer {
 }
 
 export const BENCH_SERVER_ARGS = [
+  // UDP is on, as a deployment for native clients has it (any free port); the rows measure WebSocket.
+  '--udp-port', '0',
   '--log-level', 'warn', '--rate-per-sec', '1000000', '--rate-burst', '1000000', '--api-rate-per-sec', '1000000',
 ];
 

@@ -34,7 +34,7 @@ export interface Headline {
 export interface RunReport {
   machine: MachineFacts;
   command: string;
-  mode: 'quick' | 'full';
+  mode: 'quick' | 'full' | 'cluster-quick' | 'cluster-full';
   server_entry: string;
   started_at: string;
   duration_s: number;

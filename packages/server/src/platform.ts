@@ -197,7 +197,7 @@ function checkRoleTopology(o: Options): void {
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new ConfigError(`role=${o.role}: ${what}`);
   };
-  need(o.transport === 'tcp', 'separate roles talk over TCP; add --transport tcp');
+  need(o.transport !== 'inproc', 'separate roles talk over TCP (or NATS, the v1 comparison); add --transport tcp');
   need(o.registry === 'redis', 'separate roles find each other in the registry; add --registry redis');
   if (o.role === 'link') return;
   need(o.store === 'mysql', 'dispatch and api processes share one store and SQLite cannot be shared between processes; use --store mysql --mysql-primary mysql://…');

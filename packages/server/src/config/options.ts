@@ -25,7 +25,7 @@ export const OptionsSchema = Type.Object({
   seq: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'sequence allocator backend'),
   bus: opt(Type.Union([Type.Literal('memory'), Type.Literal('nats')], { default: 'memory' }), 'event bus backend'),
   control: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'control plane backend (cache invalidations, revocations, kicks across processes)'),
-  transport: opt(Type.Union([Type.Literal('inproc'), Type.Literal('tcp')], { default: 'inproc' }), 'link ↔ dispatch transport'),
+  transport: opt(Type.Union([Type.Literal('inproc'), Type.Literal('tcp'), Type.Literal('nats')], { default: 'inproc' }), 'link ↔ dispatch transport (nats: the seed\'s v1, for the comparison bench)'),
   commit_window_ms: opt(Type.Number({ minimum: 0, maximum: 100, default: 2 }), 'group commit: how long dispatch gathers messages into one transaction'),
   commit_deadline_ms: opt(Type.Integer({ minimum: 500, maximum: 600000, default: 5000 }), 'a message is committed within this long of its seq being allocated, or refused (unavailable) and resent; clients hold a young hole this long at most. Same value on every process'),
   commit_max_batch: opt(Type.Integer({ minimum: 1, maximum: 10000, default: 512 }), 'group commit: most messages per transaction'),

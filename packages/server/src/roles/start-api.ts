@@ -11,7 +11,7 @@ import { hashPassword, verifyPassword } from '../auth/password.js';
 import { systemClock } from '../services/clock.js';
 import { WebhookSender } from '../services/webhook-sender.js';
 import { buildApi } from '../api/api-server.js';
-import { TcpDispatchSide } from '../transport/tcp-dispatch-side.js';
+import { roleDispatchSide } from './role-transport.js';
 import { PushOnlySide } from '../transport/push-only-side.js';
 import { advertised, keysDir, newBootId, roleId, type RunningRole } from './running-role.js';
 
@@ -33,7 +33,7 @@ export async function startApiRole(o: Options, deps: {
   const id = roleId(o.node_id, 'api');
   const bootId = newBootId();
   const keys = await loadOrCreateSigningKeys(keysDir(o));
-  const tcp = new TcpDispatchSide({ dispatchId: id, bootId, host: o.dispatch_host, port: o.dispatch_port, onError: (err) => log.error({ err }, 'transport handler failed') });
+  const { side: tcp, listen } = await roleDispatchSide(o, { id, bootId, sessions: false, onError: (err) => log.error({ err }, 'transport handler failed') });
   const core = createCore({
     backends, transport: new PushOnlySide(tcp), tokens: new TokenIssuer({ keys, ttlSec: o.token_ttl_sec }),
     passwords: { hash: hashPassword, verify: verifyPassword },
@@ -56,8 +56,8 @@ export async function startApiRole(o: Options, deps: {
     },
     readiness: async () => ready,
   });
-  const bound = await tcp.listen();
-  const dispatchAddress = advertised(o, Number(bound.slice(bound.lastIndexOf(':') + 1)));
+  const bound = await listen();
+  const dispatchAddress = bound && advertised(o, Number(bound.slice(bound.lastIndexOf(':') + 1)));
   await api.listen({ host: o.host, port: o.http_port });
   const a = api.server.address();
   const httpUrl = `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${typeof a === 'object' && a ? a.port : o.http_port}`;
@@ -66,7 +66,7 @@ export async function startApiRole(o: Options, deps: {
 
   let stopping: Promise<void> | undefined;
   return {
-    role: 'api', id, bootId, log, addresses: { http: httpUrl, push: dispatchAddress }, ...(defaultApp ? { defaultApp } : {}),
+    role: 'api', id, bootId, log, addresses: { http: httpUrl, ...(dispatchAddress ? { push: dispatchAddress } : {}) }, ...(defaultApp ? { defaultApp } : {}),
     stop() {
       stopping ??= (async () => {
         ready = false;

@@ -7,7 +7,7 @@ import { loadOrCreateSigningKeys } from '../auth/keys.js';
 import { TokenIssuer } from '../auth/token-issuer.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { systemClock } from '../services/clock.js';
-import { TcpDispatchSide } from '../transport/tcp-dispatch-side.js';
+import { roleDispatchSide } from './role-transport.js';
 import type { Backends } from '../core.js';
 import { advertised, keysDir, newBootId, roleId, type RunningRole } from './running-role.js';
 
@@ -28,10 +28,7 @@ export async function startDispatchRole(o: Options, deps: {
   const bootId = newBootId();
   // Dispatch issues no tokens today, but the core's user service is built with the issuer: the same keys as the api's.
   const keys = await loadOrCreateSigningKeys(keysDir(o));
-  const side = new TcpDispatchSide({
-    dispatchId: id, bootId, host: o.dispatch_host, port: o.dispatch_port,
-    onError: (err) => log.error({ err }, 'transport handler failed'),
-  });
+  const { side, listen } = await roleDispatchSide(o, { id, bootId, sessions: true, onError: (err) => log.error({ err }, 'transport handler failed') });
   const core = createCore({
     backends, transport: side, tokens: new TokenIssuer({ keys, ttlSec: o.token_ttl_sec }),
     passwords: { hash: hashPassword, verify: verifyPassword },
@@ -40,15 +37,15 @@ export async function startDispatchRole(o: Options, deps: {
   });
   // Events committed but never published (a dispatcher or api killed after the ack) go out from any live one.
   core.outbox.start();
-  const bound = await side.listen();
-  const port = Number(bound.slice(bound.lastIndexOf(':') + 1));
-  const address = advertised(o, port);
+  const bound = await listen();
+  // --transport nats: links reach it through NATS, there is no address to announce
+  const address = bound && advertised(o, Number(bound.slice(bound.lastIndexOf(':') + 1)));
   await registry.announce({ role: 'dispatch', id, boot_id: bootId, address, started_at: Date.now() });
   log.info({ id, boot_id: bootId, address }, 'dispatch role started');
 
   let stopping: Promise<void> | undefined;
   return {
-    role: 'dispatch', id, bootId, log, addresses: { dispatch: address },
+    role: 'dispatch', id, bootId, log, addresses: address ? { dispatch: address } : { nats: `${o.nats_subject_prefix}.t.up.${id}` },
     stop() {
       stopping ??= (async () => {
         await core.dispatcher.leave();

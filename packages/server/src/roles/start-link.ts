@@ -2,11 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Options } from '../config/options.js';
 import type { Metrics } from '../metrics.js';
-import type { Registry, ServiceMember } from '../registry/registry.js';
+import type { Registry } from '../registry/registry.js';
 import { readPublicJwks } from '../auth/keys.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { LinkServer } from '../link/link-server.js';
-import { TcpLinkSide, type DispatcherAddress } from '../transport/tcp-link-side.js';
+import { roleLinkSide } from './role-transport.js';
 import { StartError } from '../startup/start-errors.js';
 import { keysDir, newBootId, roleId, type RunningRole } from './running-role.js';
 
@@ -15,7 +15,8 @@ import { keysDir, newBootId, roleId, type RunningRole } from './running-role.js'
  * HTTP port, TCP on the TCP port, UDP when `udp_port` is set). It holds no store and no private key:
  * tokens are verified with `public.jwks.json` from the keys directory. It
  * dials every dispatcher and api the registry lists (one connection each,
- * both directions), binds each new session round-robin to a live
+ * both directions; with --transport nats it reaches them through NATS
+ * instead, see role-transport.ts), binds each new session round-robin to a live
  * dispatcher (never to an api: those only push), and re-opens the sessions
  * of a dispatcher that goes away on another. The HTTP port also answers
  * GET /healthz, and GET /readyz with 200 once a dispatcher is ready.
@@ -32,11 +33,7 @@ export async function startLinkRole(o: Options, deps: { registry: Registry; log:
   } catch (err) {
     throw new StartError(`--keys-dir ${keysDir(o)}: ${(err as Error).message}; a link needs the public key set the api wrote there (copy public.jwks.json, or start the api first)`);
   }
-  const side = new TcpLinkSide({
-    linkId: id, bootId,
-    watchDispatchers: (handler) => watchPushers(registry, handler),
-    onError: (err) => log.error({ err }, 'transport handler failed'),
-  });
+  const side = await roleLinkSide(o, { id, bootId, registry, onError: (err) => log.error({ err }, 'transport handler failed') });
   const link = new LinkServer({
     linkId: id, transport: side, verifier: new TokenVerifier(jwks),
     maxFrameBytes: o.max_frame_bytes, heartbeatMs: o.heartbeat_ms, authTimeoutMs: o.auth_timeout_ms,
@@ -76,19 +73,6 @@ export async function startLinkRole(o: Options, deps: { registry: Registry; log:
       return stopping;
     },
   };
-}
-
-/** Dispatchers (take sessions) and api processes (push only), as one list for the link's transport. */
-function watchPushers(registry: Registry, handler: (list: DispatcherAddress[]) => void): () => void {
-  let dispatchers: ServiceMember[] = [];
-  let apis: ServiceMember[] = [];
-  const emit = () => handler([
-    ...dispatchers.filter((m) => m.address).map((m) => ({ id: m.id, boot_id: m.boot_id, address: m.address })),
-    ...apis.filter((m) => m.address).map((m) => ({ id: m.id, boot_id: m.boot_id, address: m.address, sessions: false })),
-  ]);
-  const offD = registry.watch('dispatch', (list) => ((dispatchers = list), emit()));
-  const offA = registry.watch('api', (list) => ((apis = list), emit()));
-  return () => (offD(), offA());
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

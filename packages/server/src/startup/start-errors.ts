@@ -19,11 +19,11 @@ const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH
  */
 export function describeStartError(err: unknown): string | undefined {
   if (err instanceof StartError || err instanceof ConfigError || err instanceof DataDirLockedError) return err.message;
-  if (err instanceof StoreError) return `the store cannot be opened (${err.kind}: ${err.message.split('\n')[0]}); check --store and its options (--sqlite-path, --mysql-url)`;
+  if (err instanceof StoreError) return `the store cannot be opened (${err.kind}: ${err.message.split('\n')[0]}); check --store and its options (--sqlite-path, --mysql-primary)`;
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e && typeof e === 'object' && typeof e.code === 'string') {
     if (e.syscall === 'listen') return `cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} (${e.code}); check --host, --http-port and --tcp-port`;
-    if (NETWORK.has(e.code)) return `a backend is unreachable (${e.code}${e.address ? ` ${e.address}:${e.port ?? ''}` : ''}); check --store, --mysql-url, --redis-url and --nats-url`;
+    if (NETWORK.has(e.code)) return `a backend is unreachable (${e.code}${e.address ? ` ${e.address}:${e.port ?? ''}` : ''}); check --store, --mysql-primary, --redis-url and --nats-url`;
     if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOSPC' || e.code === 'ENOTDIR') {
       return `cannot write the data directory or database (${e.code}${e.path ? ` ${e.path}` : ''}); check --data-dir and --sqlite-path`;
     }

@@ -12,7 +12,7 @@ import { createCore, type Core } from '../../src/core.js';
 import { Metrics } from '../../src/metrics.js';
 import { closeBackends, createBackends } from '../../src/platform.js';
 import type { AppSettings } from '../../src/store/store.js';
-import { cleanupTestEngines, testOptions } from '../helpers/backends.js';
+import { cleanupTestEngines, prepareTestEngines, testOptions } from '../helpers/backends.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { Downstream } from '../../src/transport/transport.js';
 import type { Platform } from '@parley/protocol';
@@ -65,6 +65,7 @@ export async function startApi(opts: Partial<ApiOptions> & { settings?: Partial<
   const log = pino({ level: 'silent' });
   const metrics = new Metrics({ defaultMetrics: false });
   const options = testOptions({ data_dir: dir });
+  await prepareTestEngines(options);
   // SQLite in memory: the fastest store, and nothing to clean up.
   if (options.store === 'sqlite') options.sqlite_path = ':memory:';
   const backends = await createBackends(options, { clock, log });

@@ -20,7 +20,7 @@ import { closeBackends, createBackends } from '../../src/platform.js';
 import { StoreError, type Store } from '../../src/store/store.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { DispatchSide, LinkSide, Upstream } from '../../src/transport/transport.js';
-import { cleanupTestEngines, testOptions } from '../helpers/backends.js';
+import { cleanupTestEngines, prepareTestEngines, testOptions } from '../helpers/backends.js';
 
 /**
  * The in-process cluster (issue 7's proof): 2 links × 2 dispatchers × 1 api
@@ -87,6 +87,7 @@ export async function startCluster(opts: { commitDeadlineMs?: number } = {}): Pr
   const log = pino({ level: 'silent' });
   const clock = () => Date.now();
   const options = testOptions({ data_dir: dir });
+  await prepareTestEngines(options);
   if (options.store === 'sqlite') options.sqlite_path = ':memory:';
   const shared = await createBackends(options, { clock, log });
   const heartbeats: string[] = [];

@@ -9,7 +9,7 @@ import { MemoryControlHub, type MemoryControl } from '../../src/control/memory-c
 import { createCore, type Core } from '../../src/core.js';
 import { closeBackends, createBackends } from '../../src/platform.js';
 import type { Store } from '../../src/store/store.js';
-import { cleanupTestEngines, testOptions } from '../helpers/backends.js';
+import { cleanupTestEngines, prepareTestEngines, testOptions } from '../helpers/backends.js';
 import { InProcTransport } from '../../src/transport/inproc-transport.js';
 import type { Downstream, LinkSide, SessionInfo } from '../../src/transport/transport.js';
 
@@ -43,6 +43,7 @@ export async function startTwoCores(): Promise<TwoCores> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-cluster-'));
   const clock = () => Date.now();
   const options = testOptions({ data_dir: dir });
+  await prepareTestEngines(options);
   if (options.store === 'sqlite') options.sqlite_path = ':memory:';
   const shared = await createBackends(options, { clock });
   const { store } = shared;

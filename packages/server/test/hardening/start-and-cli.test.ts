@@ -85,7 +85,7 @@ describe('parley start and the CLI', () => {
 
   it('--store mysql that cannot be used: one line about the store, no app made, no key printed', async () => {
     const dir = join(root, 'never-mysql');
-    const r = await runCli(['start', '--data-dir', dir, '--http-port', '0', '--tcp-port', '0', '--store', 'mysql', '--mysql-url', 'mysql://root@127.0.0.1:1/parley_none']);
+    const r = await runCli(['start', '--data-dir', dir, '--http-port', '0', '--tcp-port', '0', '--store', 'mysql', '--mysql-primary', 'mysql://root@127.0.0.1:1/parley_none']);
     assert.notEqual(r.code, 0);
     assert.match(oneLine(r), /^parley: .*mysql/i);
     assert.equal(existsSync(join(dir, 'default-app.json')), false);

@@ -1,6 +1,7 @@
 import { loadOptions } from '../../src/config/load-options.js';
 import type { Options } from '../../src/config/options.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectRedis, deleteKeys, randomPrefix } from './redis-engine.js';
@@ -52,6 +53,13 @@ export function testBackendOptions(env: NodeJS.ProcessEnv = process.env): Partia
 export function testOptions(overrides: Partial<Options> = {}): Options {
   const o: Options = { ...loadOptions({ argv: [], env: {} }), ...testBackendOptions(), ...overrides };
   if (usesRedis(o) && overrides.redis_prefix === undefined) o.redis_prefix = randomPrefix('suite');
+  // On MySQL every data dir gets a database of its own, named from the dir, so a restarted
+  // child server (crash tests) finds its data again; prepareTestEngines creates it.
+  if (o.store === 'mysql' && overrides.mysql_primary === undefined) {
+    const url = new URL(o.mysql_primary || 'mysql://root@127.0.0.1:3306/test');
+    url.pathname = `/${TEST_DB_PREFIX}${createHash('sha1').update(o.data_dir).digest('hex').slice(0, 12)}`;
+    o.mysql_primary = url.toString();
+  }
   if (o.bus === 'nats' && overrides.nats_stream === undefined) {
     const tag = randomBytes(5).toString('hex');
     o.nats_stream = `PARLEY_TEST_${tag}`;
@@ -64,8 +72,43 @@ function usesRedis(o: Options): boolean {
   return o.location === 'redis' || o.seq === 'redis' || o.control === 'redis';
 }
 
-/** Delete what a test left in the shared engines (only under its own prefix; never FLUSHALL). */
-export async function cleanupTestEngines(o: Options): Promise<void> {
+const TEST_DB_PREFIX = 'parley_t_';
+
+function testDatabase(o: Options): { server: string; name: string } | undefined {
+  if (o.store !== 'mysql') return undefined;
+  const url = new URL(o.mysql_primary);
+  const name = url.pathname.slice(1);
+  if (!name.startsWith(TEST_DB_PREFIX)) return undefined; // a database the caller chose: not ours to create or drop
+  url.pathname = '/';
+  return { server: url.toString(), name };
+}
+
+/** Create what testOptions named in the shared engines (the MySQL database); idempotent. */
+export async function prepareTestEngines(o: Options): Promise<void> {
+  const db = testDatabase(o);
+  if (!db) return;
+  const c = await mysql.createConnection(db.server);
+  try {
+    await c.query(`CREATE DATABASE IF NOT EXISTS \`${db.name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Delete what a test left in the shared engines (only under its own prefix; never FLUSHALL).
+ * `keepDatabase`: a child server that will be started again on the same data dir keeps its MySQL database.
+ */
+export async function cleanupTestEngines(o: Options, opts: { keepDatabase?: boolean } = {}): Promise<void> {
+  const db = testDatabase(o);
+  if (db && !opts.keepDatabase) {
+    const c = await mysql.createConnection(db.server);
+    try {
+      await c.query(`DROP DATABASE IF EXISTS \`${db.name}\``);
+    } finally {
+      await c.end();
+    }
+  }
   if (usesRedis(o)) {
     const redis = connectRedis(o.redis_url);
     try {

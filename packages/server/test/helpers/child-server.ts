@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Options } from '../../src/config/options.js';
-import { cleanupTestEngines, testBackendEnv, testOptions } from './backends.js';
+import { cleanupTestEngines, prepareTestEngines, testBackendEnv, testOptions } from './backends.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
@@ -17,6 +17,7 @@ function childEnv(engines: Options): NodeJS.ProcessEnv {
   return {
     ...env, ...testBackendEnv(),
     PARLEY_REDIS_PREFIX: engines.redis_prefix, PARLEY_NATS_STREAM: engines.nats_stream, PARLEY_NATS_SUBJECT_PREFIX: engines.nats_subject_prefix,
+    ...(engines.store === 'mysql' && { PARLEY_MYSQL_PRIMARY: engines.mysql_primary }),
   };
 }
 
@@ -46,7 +47,8 @@ export interface ChildServer {
 export async function startChildServer(dataDir: string, extraArgs: string[] = [], timeoutMs = 30000): Promise<ChildServer> {
   const http = await freePort();
   const tcp = await freePort();
-  const engines = testOptions();
+  const engines = testOptions({ data_dir: dataDir });
+  await prepareTestEngines(engines);
   const proc = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', CLI, 'start',
     '--data-dir', dataDir, '--http-port', String(http), '--tcp-port', String(tcp), '--log-level', 'warn', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,7 +80,7 @@ export async function startChildServer(dataDir: string, extraArgs: string[] = []
     async kill9() {
       proc.kill('SIGKILL');
       await exited;
-      await cleanupTestEngines(engines);
+      await cleanupTestEngines(engines, { keepDatabase: true }); // a crash test starts it again on the same data dir
     },
     async stop() {
       proc.kill('SIGTERM');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPlatform, type RunningPlatform } from '../../src/platform.js';
 import type { Options } from '../../src/config/options.js';
-import { cleanupTestEngines, testOptions } from './backends.js';
+import { cleanupTestEngines, prepareTestEngines, testOptions } from './backends.js';
 
 export interface TestPlatform extends RunningPlatform {
   apiKey: string;
@@ -21,12 +21,14 @@ export interface TestPlatform extends RunningPlatform {
 export async function startTestPlatform(overrides: Partial<Options> = {}, dataDir?: string): Promise<TestPlatform> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const options = testOptions({ data_dir: dir, http_port: 0, tcp_port: 0, log_level: 'warn', api_rate_per_sec: 100000, ...overrides });
+  await prepareTestEngines(options);
   const p = await startPlatform(options, { quiet: true });
   // Stopping also deletes what this start left in a shared engine (its own Redis prefix).
   const stopPlatform = p.stop.bind(p);
   p.stop = async () => {
     await stopPlatform();
-    await cleanupTestEngines(options);
+    // A restart test starts again on the same data dir: its MySQL database stays (scripts/run-tests.mjs drops them all after the run).
+    await cleanupTestEngines(options, { keepDatabase: true });
   };
   // A reused data dir (restart tests) keeps the credentials written on its first start.
   const creds = p.defaultApp ?? JSON.parse(readFileSync(join(dir, 'default-app.json'), 'utf8'));
