@@ -30,6 +30,8 @@ export interface ClusterLayout {
   apis?: number;
   /** MariaDB server, root rights to create a database (default mysql://root@127.0.0.1:3306) */
   mysqlAdminUrl?: string;
+  /** a database made by the caller (e.g. on a primary + replica pair): used as it is, neither created nor dropped */
+  database?: { name: string; primaryUrl: string; replicaUrl?: string };
   redisUrl?: string;
   natsUrl?: string;
   /** where data dirs and keys go (default ./data/cluster-<tag>) */
@@ -98,20 +100,23 @@ export async function freeUdpPort(): Promise<number> {
 export async function startProcCluster(layout: ClusterLayout): Promise<ProcCluster> {
   const tag = randomBytes(4).toString('hex');
   const adminUrl = layout.mysqlAdminUrl ?? 'mysql://root@127.0.0.1:3306';
-  const database = `parley_c_${tag}`;
-  const admin = await mysql.createConnection(adminUrl);
-  try {
-    await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  } finally {
-    await admin.end();
+  const given = layout.database;
+  const database = given?.name ?? `parley_c_${tag}`;
+  if (!given) {
+    const admin = await mysql.createConnection(adminUrl);
+    try {
+      await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    } finally {
+      await admin.end();
+    }
   }
-  const mysqlUrl = `${adminUrl.replace(/\/+$/, '')}/${database}`;
+  const mysqlUrl = given?.primaryUrl ?? `${adminUrl.replace(/\/+$/, '')}/${database}`;
   const redisUrl = layout.redisUrl ?? 'redis://127.0.0.1:6379';
   const natsUrl = layout.natsUrl ?? 'nats://127.0.0.1:4222';
   const dataDir = resolve(layout.dataDir ?? join('data', `cluster-${tag}`));
   mkdirSync(dataDir, { recursive: true });
   const commonArgs = [
-    '--store', 'mysql', '--mysql-primary', mysqlUrl,
+    '--store', 'mysql', '--mysql-primary', mysqlUrl, ...(given?.replicaUrl ? ['--mysql-replica', given.replicaUrl] : []),
     '--location', 'redis', '--seq', 'redis', '--control', 'redis', '--registry', 'redis', '--redis-url', redisUrl, '--redis-prefix', `parley-c-${tag}:`,
     '--bus', 'nats', '--nats-url', natsUrl, '--nats-stream', `PARLEY_C_${tag}`, '--nats-subject-prefix', `parley_c_${tag}`,
     '--transport', 'tcp', '--keys-dir', join(dataDir, 'keys'), '--log-level', layout.logLevel ?? 'warn',
@@ -134,8 +139,10 @@ export async function startProcCluster(layout: ClusterLayout): Promise<ProcClust
     async clean() {
       for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
       await Promise.all(procs.map((p) => p.exited));
-      const c = await mysql.createConnection(adminUrl);
-      await c.query(`DROP DATABASE IF EXISTS \`${database}\``).finally(() => c.end());
+      if (!given) {
+        const c = await mysql.createConnection(adminUrl);
+        await c.query(`DROP DATABASE IF EXISTS \`${database}\``).finally(() => c.end());
+      }
       const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
       try {
         let cursor = '0';

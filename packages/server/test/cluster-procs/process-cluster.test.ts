@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ServerFrame } from '@parley/protocol';
 import { RawClient } from '../helpers/raw-client.js';
 import { startProcCluster, startRoleProc, type ProcCluster } from '../../../../scripts/proc-cluster.js';
+import { startMariaDbPair, type MariaDbPair } from '../helpers/mariadb-harness.js';
 
 /**
  * Parley as separate processes: 2 links, 2 dispatchers and 1 api as child
@@ -62,9 +63,15 @@ describe('a cluster of separate processes over TCP on MariaDB, Redis and NATS', 
   const send = (c: RawClient, id: string, convType: 'single' | 'group', to: string, text: string) =>
     c.request({ op: 'send', id, cmid: id, conv_type: convType, to, type: 'text', content: { text } }, 30_000);
 
+  // The store is a MariaDB primary with a GTID replica of its own (history pages and search read there).
+  let pair: MariaDbPair | undefined;
+  let db: { name: string; primaryUrl: string; replicaUrl: string };
+
   before(async () => {
+    pair = await startMariaDbPair();
+    db = await pair.createDatabase('parley_c');
     cluster = await startProcCluster({
-      links: 2, dispatchers: 2, apis: 1, dataDir: mkdtempSync(join(tmpdir(), 'parley-procs-')),
+      links: 2, dispatchers: 2, apis: 1, dataDir: mkdtempSync(join(tmpdir(), 'parley-procs-')), database: db,
       extraArgs: ['--api-rate-per-sec', '100000', '--rate-per-sec', '10000', '--rate-burst', '10000'],
     });
     const links = cluster.procs.filter((p) => p.role === 'link');
@@ -88,6 +95,7 @@ describe('a cluster of separate processes over TCP on MariaDB, Redis and NATS', 
     for (const c of clients) c.close();
     if (cluster && !stopped) await cluster.stop().catch(() => []);
     await cluster?.clean();
+    await pair?.stop();
   });
 
   it('users on different links chat 1:1, each message once and in order', async () => {
@@ -108,7 +116,7 @@ describe('a cluster of separate processes over TCP on MariaDB, Redis and NATS', 
     }
   });
 
-  it('a 200-member group across both links: every member gets every message once, in seq order, and history over HTTP matches', async () => {
+  it('a 200-member group across both links: every member gets every message once, in seq order, and history over HTTP and on the replica matches', async () => {
     const N = 200;
     const ids = Array.from({ length: N }, (_, i) => `m${String(i).padStart(3, '0')}`);
     const tokens: Record<string, string> = {};
@@ -148,6 +156,15 @@ describe('a cluster of separate processes over TCP on MariaDB, Redis and NATS', 
     const page = (await res.json()) as { messages: Msg[] };
     const texts = page.messages.filter((m) => m.type === 'text').sort((a, b) => a.seq - b.seq);
     assert.deepEqual(texts.map((m) => [m.seq, m.msg_id]), acked.map((a) => [a.seq, a.msg_id]));
+    // The replica holds the same history: read it there directly, once it has applied the primary's log.
+    await pair!.waitReplicaCaughtUp(30);
+    const rc = await pair!.replicaRoot();
+    try {
+      const [rows] = await rc.query(`SELECT seq, msg_id FROM \`${db.name}\`.messages WHERE conv_id = 'g:big' AND type = 'text' ORDER BY seq`);
+      assert.deepEqual((rows as Array<{ seq: number; msg_id: string }>).map((r) => [Number(r.seq), r.msg_id]), acked.map((a) => [a.seq, a.msg_id]), 'the replica has the same messages');
+    } finally {
+      await rc.end();
+    }
   });
 
   it('a login on link 2 kicks the same platform\'s connection on link 1; presence reaches a watcher on the other link', async () => {
