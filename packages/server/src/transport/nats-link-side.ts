@@ -1,6 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Downstream, LinkSide, Upstream } from './transport.js';
 import { checkToken, pack, subjects, unpack, type Beat } from './nats-subjects.js';
+import { SessionBinding } from './session-binding.js';
 
 /**
  * The link's end of the NATS transport (transport=nats; the seed's v1, kept
@@ -39,9 +40,8 @@ export class NatsLinkSide implements LinkSide {
   readonly linkId: string;
   private readonly s: ReturnType<typeof subjects>;
   private readonly dispatchers = new Map<string, Dispatcher>();
-  private readonly bound = new Map<string, string>();
-  private readonly unbound = new Set<string>();
-  private rr = 0;
+  /** conn id → the dispatcher id its session is bound to */
+  private readonly sessions = new SessionBinding<string>();
   private readonly downHandlers = new Set<(m: Downstream) => void>();
   private readonly lostHandlers = new Set<(connIds: string[]) => void>();
   private readonly readyWaiters = new Set<() => void>();
@@ -126,17 +126,13 @@ export class NatsLinkSide implements LinkSide {
     this.dispatchers.set(b.id, { id: b.id, boot: b.boot, lastSeen: Date.now() });
     for (const w of this.readyWaiters) w();
     this.readyWaiters.clear();
-    if (this.unbound.size) {
-      const ids = [...this.unbound];
-      this.unbound.clear();
-      this.fireLost(ids);
-    }
+    const ids = this.sessions.takeUnbound();
+    if (ids.length) this.fireLost(ids);
   }
 
   private forget(id: string): void {
     if (!this.dispatchers.delete(id)) return;
-    const lost: string[] = [];
-    for (const [conn, d] of this.bound) if (d === id) (this.bound.delete(conn), lost.push(conn));
+    const lost = this.sessions.release(id);
     if (lost.length) this.fireLost(lost);
   }
 
@@ -149,28 +145,9 @@ export class NatsLinkSide implements LinkSide {
 
   up(msg: Upstream): void {
     if (this.closed) return;
-    const connId = msg.session.conn_id;
-    if (msg.kind === 'open') {
-      const live = [...this.dispatchers.keys()];
-      if (!live.length) {
-        this.unbound.add(connId);
-        return;
-      }
-      const d = live[this.rr++ % live.length]!;
-      this.bound.set(connId, d);
-      this.unbound.delete(connId);
-      return this.publish(d, msg);
-    }
-    const d = this.bound.get(connId);
-    if (msg.kind === 'close') {
-      this.bound.delete(connId);
-      this.unbound.delete(connId);
-    }
-    if (!d) {
-      this.stats.droppedUp++;
-      return;
-    }
-    this.publish(d, msg);
+    const d = this.sessions.route(msg, () => [...this.dispatchers.keys()]);
+    if (d) this.publish(d, msg);
+    else if (msg.kind !== 'open') this.stats.droppedUp++;
   }
 
   private publish(dispatchId: string, msg: Upstream): void {
@@ -200,6 +177,6 @@ export class NatsLinkSide implements LinkSide {
     for (const s of this.subs) s.unsubscribe();
     if (this.o.ownsConnection) await this.o.nc.drain().catch(() => {});
     else await this.o.nc.flush().catch(() => {});
-    this.bound.clear();
+    this.sessions.clear();
   }
 }

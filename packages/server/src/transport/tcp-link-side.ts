@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Downstream, LinkSide, Upstream } from './transport.js';
+import { SessionBinding } from './session-binding.js';
 import { DEFAULT_PEER_OPTIONS, FramedPeer, type PeerOptions } from './tcp-peer.js';
 
 /**
@@ -57,9 +58,7 @@ export class TcpLinkSide implements LinkSide {
   private readonly opts: PeerOptions;
   private readonly peers = new Map<string, Peer>();
   /** conn id → the dispatcher its session is bound to */
-  private readonly bound = new Map<string, Peer>();
-  private readonly unbound = new Set<string>();
-  private rr = 0;
+  private readonly sessions = new SessionBinding<Peer>();
   private readonly downHandlers = new Set<(m: Downstream) => void>();
   private readonly lostHandlers = new Set<(connIds: string[]) => void>();
   private readonly readyWaiters = new Set<() => void>();
@@ -146,24 +145,15 @@ export class TcpLinkSide implements LinkSide {
   private onPeerReady(): void {
     for (const w of this.readyWaiters) w();
     this.readyWaiters.clear();
-    if (this.unbound.size) {
-      const ids = [...this.unbound];
-      this.unbound.clear();
-      this.fireLost(ids);
-    }
+    const ids = this.sessions.takeUnbound();
+    if (ids.length) this.fireLost(ids);
   }
 
   private onPeerClosed(p: Peer): void {
     const wasReady = p.ready;
     p.ready = false;
     p.conn = undefined;
-    const lost: string[] = [];
-    for (const [conn, peer] of this.bound) {
-      if (peer === p) {
-        this.bound.delete(conn);
-        lost.push(conn);
-      }
-    }
+    const lost = this.sessions.release(p);
     if (lost.length && !this.closed) this.fireLost(lost);
     if (this.closed || !p.wanted) return;
     // Re-dial while the registry still lists it: backoff with jitter, reset once a hello arrives.
@@ -189,29 +179,9 @@ export class TcpLinkSide implements LinkSide {
 
   up(msg: Upstream): void {
     if (this.closed) return;
-    const connId = msg.session.conn_id;
-    if (msg.kind === 'open') {
-      const ready = this.readyPeers();
-      if (ready.length === 0) {
-        this.unbound.add(connId);
-        return;
-      }
-      const p = ready[this.rr++ % ready.length];
-      this.bound.set(connId, p);
-      this.unbound.delete(connId);
-      this.send(p, msg);
-      return;
-    }
-    const p = this.bound.get(connId);
-    if (msg.kind === 'close') {
-      this.bound.delete(connId);
-      this.unbound.delete(connId);
-    }
-    if (!p) {
-      this.stats.droppedUp++;
-      return;
-    }
-    this.send(p, msg);
+    const p = this.sessions.route(msg, () => this.readyPeers());
+    if (p) this.send(p, msg);
+    else if (msg.kind !== 'open') this.stats.droppedUp++;
   }
 
   private send(p: Peer, msg: Upstream): void {
@@ -242,7 +212,7 @@ export class TcpLinkSide implements LinkSide {
     }
     await Promise.all(ends);
     this.peers.clear();
-    this.bound.clear();
+    this.sessions.clear();
   }
 }
 
