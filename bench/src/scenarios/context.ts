@@ -25,12 +25,19 @@ export interface PlainServer { url: string; pid: number; runtime(): Promise<Even
 export async function startPlain(script: string, args: string[] = []): Promise<PlainServer> {
   const c = new Child(script, args);
   const { url } = await c.waitFor<{ url: string }>('listening', 30_000);
+  // one reading at a time: replies carry no request id, so two overlapping
+  // requests (a short window's start and end) would both take the first reply
+  let last: Promise<unknown> = Promise.resolve();
   return {
     url, pid: c.pid, stop: () => c.stop(),
-    async runtime() {
-      const wait = c.waitFor<EventLoopTimes>('runtime', 10_000);
-      c.send({ type: 'runtime' });
-      return wait;
+    runtime() {
+      const next = last.then(() => {
+        const wait = c.waitFor<EventLoopTimes>('runtime', 10_000);
+        c.send({ type: 'runtime' });
+        return wait;
+      });
+      last = next.catch(() => undefined);
+      return next;
     },
   };
 }

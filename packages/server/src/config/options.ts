@@ -19,7 +19,7 @@ export const OptionsSchema = Type.Object({
   udp_port: opt(Type.Integer({ minimum: -1, maximum: 65535, default: -1 }), 'UDP client port (acknowledged MessagePack datagrams); -1 turns UDP off, 0 picks a free port'),
   store: opt(Type.Union([Type.Literal('sqlite'), Type.Literal('mysql')], { default: 'sqlite' }), 'message and domain store backend'),
   sqlite_path: opt(Type.String({ default: '' }), 'SQLite file (default <data_dir>/parley.db)'),
-  sqlite_commit: opt(Type.Union([Type.Literal('worker'), Type.Literal('inline')], { default: 'inline' }),
+  sqlite_commit: opt(Type.Union([Type.Literal('worker'), Type.Literal('inline')], { default: 'worker' }),
     'where SQLite group commits (and the full-text indexing after them) run: the main thread, or a worker thread with its own connection'),
   location: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'location/presence backend'),
   seq: opt(Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }), 'sequence allocator backend'),

@@ -174,7 +174,8 @@ export class Dispatcher {
 
   private track<T>(p: Promise<T>): Promise<T> {
     this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p)).catch(() => {});
+    const done = () => void this.inflight.delete(p);
+    p.then(done, done);
     return p;
   }
 

@@ -58,8 +58,10 @@ const NOT_MEMBER: CommitOutcome = { status: 'not_member' };
  * batch is committed — that is when the sender may be acked — with whether
  * the message was stored or was a duplicate of an already stored one.
  *
- * Batches commit one at a time, in order; within a batch, messages are
- * ordered by seq. The after-commit step (pushes and events of the stored
+ * Batches are handed to the store one at a time, or up to the store's
+ * `commitPipelineDepth` at once (the next batch gathers while one is being
+ * written), and settle in the order they were started; within a batch,
+ * messages are ordered by seq. The after-commit step (pushes and events of the stored
  * messages that came with a Delivery) runs once per batch, batches one after
  * the other in commit order, so pushes and events of one conversation leave
  * in seq order whatever the latency of the location and bus backends; the
@@ -75,8 +77,13 @@ const NOT_MEMBER: CommitOutcome = { status: 'not_member' };
 export class GroupCommitter {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
-  private running: Promise<void> | null = null;
-  /** the after-commit step of the last committed batch: the next one runs behind it */
+  /** batches handed to the store whose commit has not answered yet */
+  private inFlight = 0;
+  /** how many may be (Store.commitPipelineDepth) */
+  private readonly depth: number;
+  /** the settling of the last started batch: the next one settles behind it, so batches settle in start order */
+  private settling: Promise<void> = Promise.resolve();
+  /** the after-commit step of the last settled batch: the next one runs behind it */
   private delivering: Promise<void> = Promise.resolve();
 
   constructor(
@@ -85,7 +92,9 @@ export class GroupCommitter {
     private readonly metrics?: Metrics,
     private readonly log?: Logger,
     private readonly afterCommit?: AfterCommitStep,
-  ) {}
+  ) {
+    this.depth = Math.max(1, Math.floor(store.commitPipelineDepth ?? 1));
+  }
 
   /** `delivery`: push the message to these recipients (and publish its event) once committed. */
   enqueue(msg: StoredMessage, delivery?: Delivery): Promise<CommitOutcome> {
@@ -98,15 +107,16 @@ export class GroupCommitter {
 
   /** Commit everything waiting now (graceful shutdown). */
   async flush(): Promise<void> {
-    while (this.pending.length || this.running) {
-      if (this.running) await this.running;
-      else await this.runBatch();
+    while (this.pending.length || this.inFlight) {
+      if (this.pending.length && this.inFlight < this.depth) this.runBatch();
+      else await this.settling;
     }
+    await this.settling;
     await this.delivering;
   }
 
   private schedule(): void {
-    if (this.timer || this.running) return;
+    if (this.timer || this.inFlight >= this.depth) return;
     this.timer = this.opts.windowMs > 0 ? setTimeout(() => this.kick(), this.opts.windowMs) : setImmediate(() => this.kick());
   }
 
@@ -116,38 +126,41 @@ export class GroupCommitter {
       clearImmediate(this.timer as NodeJS.Immediate);
       this.timer = null;
     }
-    if (this.running) return; // the running batch picks the rest up when it ends
-    void this.runBatch();
+    if (this.inFlight >= this.depth) return; // a batch that ends picks the rest up
+    this.runBatch();
   }
 
-  private runBatch(): Promise<void> {
+  private runBatch(): void {
     let batch: Pending[] = [];
     while (batch.length === 0 && this.pending.length) batch = this.refuseExpired(this.pending.splice(0, this.opts.maxBatch));
-    if (batch.length === 0) return Promise.resolve();
+    if (batch.length === 0) return;
     batch.sort((a, b) => a.msg.seq - b.msg.seq);
     const started = performance.now();
-    this.running = this.store
-      .commitMessages(batch.map((p) => p.msg))
-      .then(
-        (result) => {
-          const conflicts = result.conflicts;
-          this.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
-          this.metrics?.commitBatchSize.observe(batch.length);
-          this.metrics?.messagesStored.inc(batch.length - result.duplicates.length - conflicts.length - result.not_members.length);
-          this.settle(batch, result.duplicates, conflicts, result.not_members);
-        },
-        (err: unknown) => {
-          this.log?.error({ err, batch: batch.length }, 'group commit failed; nothing of the batch is acked');
-          const e = new ParleyError('unavailable', 'the message could not be stored; retry with the same cmid');
-          for (const p of batch) p.reject(e);
-        },
-      )
-      .finally(() => {
-        this.running = null;
-        // Messages that arrived during the commit have already waited a window.
-        if (this.pending.length) this.kick();
-      });
-    return this.running;
+    this.inFlight++;
+    const answered = this.store.commitMessages(batch.map((p) => p.msg)).then(
+      (result) => {
+        this.metrics?.commitSeconds.observe((performance.now() - started) / 1000);
+        this.metrics?.commitBatchSize.observe(batch.length);
+        this.metrics?.messagesStored.inc(batch.length - result.duplicates.length - result.conflicts.length - result.not_members.length);
+        return { result };
+      },
+      (err: unknown) => ({ err }),
+    );
+    void answered.then(() => {
+      this.inFlight--;
+      // Messages that arrived during the commit have already waited a window.
+      if (this.pending.length) this.kick();
+    });
+    this.settling = this.settling.then(() => answered).then((a) => {
+      if ('result' in a) {
+        const { result } = a;
+        this.settle(batch, result.duplicates, result.conflicts, result.not_members);
+        return;
+      }
+      this.log?.error({ err: a.err, batch: batch.length }, 'group commit failed; nothing of the batch is acked');
+      const e = new ParleyError('unavailable', 'the message could not be stored; retry with the same cmid');
+      for (const p of batch) p.reject(e);
+    }).catch((err: unknown) => this.log?.error({ err, batch: batch.length }, 'settling a group commit failed'));
   }
 
   /** Reject the messages past their commit deadline (see GroupCommitOptions.deadlineMs); the rest go on. */

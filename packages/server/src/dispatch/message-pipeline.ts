@@ -101,7 +101,7 @@ export class MessagePipeline implements NoticeWriter {
     const route = input.conv_type === 'single'
       ? await deps.single.route(input.app_id, input.sender, input.to)
       : await deps.groups.route(input.app_id, input.sender, input.to);
-    await this.checkReferences(input, route);
+    if (input.mentions?.length || input.reply_to !== undefined) await this.checkReferences(input, route);
     await route.open?.();
 
     // Checked again: a resend on another connection may have got here during the awaits above.
@@ -124,8 +124,8 @@ export class MessagePipeline implements NoticeWriter {
   }
 
   private remember(key: string, ack: SendAck): void {
-    const { duplicate: _dup, ...original } = ack;
-    this.recent.set(key, original);
+    // kept as is: a hit is answered as a copy marked duplicate
+    this.recent.set(key, ack);
   }
 
   /** Send and wait for the commit (the HTTP API's path). */
@@ -179,7 +179,7 @@ export class MessagePipeline implements NoticeWriter {
         return { ...ackOf(outcome.original), duplicate: true };
       }
       // The commit advanced the sender's read position in the store; keep the cache in step.
-      deps.membership.patch(m.app_id, route.convId, m.sender, { read_seq: seq });
+      deps.membership.advanceRead(m.app_id, route.convId, m.sender, seq);
       onStored?.(msg);
       return ackOf(msg);
     }

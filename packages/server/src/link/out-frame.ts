@@ -1,4 +1,9 @@
 import { encodeTcpFrame, type ServerFrame } from '@parley/protocol';
+import * as wsModule from 'ws';
+
+// ws exports its Sender at run time; @types/ws does not declare it.
+type FrameOptions = { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean };
+const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
 
 /**
  * One server frame on its way to one or many connections. Each wire encoding
@@ -8,6 +13,7 @@ import { encodeTcpFrame, type ServerFrame } from '@parley/protocol';
 export class OutFrame {
   private utf8?: Buffer;
   private tcp?: Uint8Array;
+  private ws?: Buffer;
 
   constructor(readonly text: string) {}
 
@@ -23,6 +29,20 @@ export class OutFrame {
   /** the JSON behind its 4-byte length prefix */
   tcpBytes(): Uint8Array {
     return (this.tcp ??= encodeTcpFrame(this.bytes()));
+  }
+
+  /**
+   * The whole WebSocket text frame a server sends (FIN, opcode 1, unmasked),
+   * header and payload in one buffer: a push to many connections frames it
+   * once, and each socket gets one chunk per frame instead of two. Built by
+   * `ws`'s own Sender.frame, so it is the frame `ws.send` would write.
+   */
+  wsFrameBytes(): Buffer {
+    if (!this.ws) {
+      const parts = Sender.frame(this.bytes(), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false });
+      this.ws = Buffer.concat(parts);
+    }
+    return this.ws;
   }
 
   get byteLength(): number {

@@ -30,11 +30,15 @@ class WsWire implements Wire {
   }
 
   write(frame: OutFrame): void {
-    // A Buffer with binary:false goes out as a text frame, and the same Buffer serves every connection of a push.
     if (this.ws.readyState !== WebSocket.OPEN) return;
     // `ws` keeps its net.Socket in `_socket`; corking it merges this turn's frames into one write.
-    corkForTurn((this.ws as unknown as { _socket?: Socket })._socket);
-    this.ws.send(frame.bytes(), { binary: false });
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (!socket) return;
+    corkForTurn(socket);
+    // The frame made once for every connection of a push, written as `ws.send` would write it: the server
+    // negotiates no extension (perMessageDeflate is off) and sends no Blobs, so ws's sender never queues,
+    // and its own frames (pong, close) go through the same socket in order. bufferedAmount still counts it.
+    socket.write(frame.wsFrameBytes());
   }
 
   close(code: number, reason: string): void {

@@ -84,6 +84,13 @@ export class Membership {
     }
   }
 
+  /** `patch` of only the read position (the send path's, once per message): raised here, sent coalesced. */
+  advanceRead(appId: string, convId: string, userId: string, seq: number): void {
+    const row = this.lists.peek(this.key(appId, convId))?.get(userId);
+    if (row && seq > row.read_seq) row.read_seq = seq;
+    this.queueRead(appId, convId, userId, seq);
+  }
+
   /** Drop the member list here and in every other process (membership, role or mute changed in the store). */
   invalidate(appId: string, convId: string): void {
     this.control.publish({ type: 'members.changed', app_id: appId, conv_id: convId });

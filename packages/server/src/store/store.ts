@@ -242,6 +242,14 @@ export interface MessageStore {
    */
   commitMessages(messages: StoredMessage[]): Promise<CommitResult>;
   /**
+   * How many `commitMessages` calls the group committer may have in flight at
+   * once (default 1). Above 1 the store must be able to take a batch while an
+   * earlier one is being written (e.g. it commits on another thread): the
+   * committer then gathers the next batch meanwhile, and still settles batches
+   * in the order it started them, whatever order their answers come in.
+   */
+  readonly commitPipelineDepth?: number;
+  /**
    * Stored messages that still have an outbox row created at or before
    * `olderThan` (their message's created_at), in key order (app, conv, seq —
    * so per conversation in seq order), strictly after the key `after` when

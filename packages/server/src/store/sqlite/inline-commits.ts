@@ -1,37 +1,63 @@
 import type Database from 'better-sqlite3';
-import type { CommitResult, StoredMessage } from '../store.js';
+import type { CommitResult, MessageKey, StoredMessage } from '../store.js';
+import { OutboxMarks } from './event-outbox.js';
 import { MessageWriter } from './message-writer.js';
 import { SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
+import { SeqMarkWriter, type SeqBlock, type SeqBlockRelease, type SeqBlockRequest } from './seq-marks.js';
 import { guard } from './sqlite-errors.js';
 
 /**
- * Where SqliteStore's group commits and the full-text indexing after them
- * run: on its own connection (InlineCommits, below) or on a worker thread
- * (WorkerCommitter). Either way `commit` resolves once the batch is durable,
- * with MessageWriter's result (duplicates with their originals, seq conflicts).
+ * Where SqliteStore's writes of the send path run: the group commits and the
+ * full-text indexing after them, the seq reservations and the outbox marks.
+ * On the store's own connection (InlineCommits, below) or on a worker thread
+ * with its own connection (WorkerCommitter). Keeping them on one connection
+ * means they never wait for each other's write lock. `commit` resolves once
+ * the batch is durable, with MessageWriter's result (duplicates with their
+ * originals, seq conflicts); calls are carried out in the order they are made.
  */
 export interface MessageCommits {
   commit(batch: StoredMessage[]): Promise<CommitResult>;
+  /** SeqMarkWriter.reserve: one block per request, in request order */
+  reserveSeqBlocks(reqs: readonly SeqBlockRequest[]): Promise<SeqBlock[]>;
+  releaseSeqBlocks(blocks: readonly SeqBlockRelease[]): Promise<void>;
+  /** remove the outbox rows of these messages */
+  markPublished(keys: readonly MessageKey[]): Promise<void>;
   /** index every message committed so far */
   flushIndex(): Promise<void>;
   /** index what is left and stop; what cannot be indexed now is caught up on the next start */
   close(): Promise<void>;
 }
 
-/** Commits on the store's own connection, blocking the event loop for each batch (the default). */
+/** Runs them on the store's own connection, blocking the event loop for each (the default). */
 export class InlineCommits implements MessageCommits {
   private readonly writer: MessageWriter;
   private readonly indexer: SearchIndexer;
+  private readonly seqMarks: SeqMarkWriter;
+  private readonly outboxMarks: OutboxMarks;
 
   constructor(db: Database.Database, indexer: SearchIndexerOptions) {
     this.writer = new MessageWriter(db);
     this.indexer = new SearchIndexer(db, indexer);
+    this.seqMarks = new SeqMarkWriter(db);
+    this.outboxMarks = new OutboxMarks(db);
   }
 
   async commit(batch: StoredMessage[]): Promise<CommitResult> {
     const result = this.writer.commit(batch);
     this.indexer.committed();
     return result;
+  }
+
+  async reserveSeqBlocks(reqs: readonly SeqBlockRequest[]): Promise<SeqBlock[]> {
+    return guard('reserve seq block', () => this.seqMarks.reserve(reqs));
+  }
+
+  async releaseSeqBlocks(blocks: readonly SeqBlockRelease[]): Promise<void> {
+    guard('release seq blocks', () => this.seqMarks.release(blocks));
+  }
+
+  async markPublished(keys: readonly MessageKey[]): Promise<void> {
+    guard('mark events published', () => this.outboxMarks.markPublished(keys));
   }
 
   async flushIndex(): Promise<void> {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { withoutFsync } from './no-fsync.js';
 
 export interface SearchIndexerOptions {
   /** how long after a commit the next indexing pass starts (ms); bounds how stale the index gets under light load */
@@ -117,12 +118,7 @@ export class SearchIndexer {
   private step(): number {
     // Nothing new since this indexer's last look (and no other indexer's rows to catch): skip the write lock.
     if (this.pendingAbove(this.indexed) === 0) return 0;
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return this.indexTx.immediate(this.opts.batch);
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    return withoutFsync(this.db, () => this.indexTx.immediate(this.opts.batch));
   }
 
   private pendingAbove(mark: number): number {

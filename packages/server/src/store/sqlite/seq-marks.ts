@@ -1,19 +1,24 @@
 import type Database from 'better-sqlite3';
-import { guard } from './sqlite-errors.js';
+import { withoutFsync } from './no-fsync.js';
 
 export interface SeqBlockRequest { appId: string; convId: string; size: number }
 export interface SeqBlock { first: number; last: number }
 export interface SeqBlockRelease { app_id: string; conv_id: string; last: number; used: number }
 
 /**
- * The durable seq high-water mark per conversation (Store.reserveSeqBlock).
- * One IMMEDIATE transaction reads max(mark, last stored seq) and writes the
- * new mark, so two handles or processes never get overlapping blocks, and a
- * block never starts at or below a seq committed without a reservation
- * (messages written by a tool or an older build).
+ * The durable seq high-water mark per conversation (Store.reserveSeqBlock),
+ * on the connection that runs the message commits. One IMMEDIATE transaction
+ * reads max(mark, last stored seq) and writes the new mark, so two handles or
+ * processes never get overlapping blocks, and a block never starts at or below
+ * a seq committed without a reservation (messages written by a tool or an
+ * older build).
+ *
+ * It needs no fsync of its own (withoutFsync): a message with a seq of the
+ * block is committed after the reservation, and that commit's fsync makes the
+ * reservation durable with it; a reservation lost at a power cut had no seq
+ * committed, so handing its seqs out again shows nobody a repeat.
  */
-export class SeqMarks {
-  private queued: Array<SeqBlockRequest & { resolve: (b: SeqBlock) => void; reject: (err: unknown) => void }> = [];
+export class SeqMarkWriter {
   private readonly getMark: Database.Statement;
   private readonly lastSeq: Database.Statement;
   private readonly setMark: Database.Statement;
@@ -21,7 +26,7 @@ export class SeqMarks {
   private readonly releaseTx: Database.Transaction<(blocks: readonly SeqBlockRelease[]) => void>;
   private readonly reserveTx: Database.Transaction<(reqs: readonly SeqBlockRequest[]) => SeqBlock[]>;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.getMark = db.prepare('SELECT mark FROM seq_marks WHERE app_id = ? AND conv_id = ?').pluck();
     this.lastSeq = db.prepare('SELECT coalesce(max(seq), 0) FROM messages WHERE app_id = ? AND conv_id = ?').pluck();
     this.setMark = db.prepare(`INSERT INTO seq_marks (app_id, conv_id, mark) VALUES (?, ?, ?)
@@ -40,33 +45,43 @@ export class SeqMarks {
     }));
   }
 
-  /**
-   * Store.reserveSeqBlock. Reservations asked for in one turn of the event
-   * loop share one transaction (the first message of many conversations at
-   * once — a notification to 1,000 users — costs one fsync, not one each);
-   * each promise resolves once that transaction is committed.
-   */
+  reserve(reqs: readonly SeqBlockRequest[]): SeqBlock[] {
+    return reqs.length ? withoutFsync(this.db, () => this.reserveTx.immediate(reqs)) : [];
+  }
+
+  /** Lower each mark still at its block's end to what was used, in one transaction (Store.releaseSeqBlocks). */
+  release(blocks: readonly SeqBlockRelease[]): void {
+    if (blocks.length) withoutFsync(this.db, () => this.releaseTx.immediate(blocks));
+  }
+}
+
+/**
+ * Store.reserveSeqBlock's queue: reservations asked for in one turn of the
+ * event loop share one transaction (the first message of many conversations
+ * at once — a notification to 1,000 users — costs one transaction, not one
+ * each); each promise resolves once that transaction is committed.
+ */
+export class SeqMarks {
+  private queued: Array<SeqBlockRequest & { resolve: (b: SeqBlock) => void; reject: (err: unknown) => void }> = [];
+
+  constructor(private readonly run: (reqs: readonly SeqBlockRequest[]) => Promise<SeqBlock[]>) {}
+
   reserveBlock(appId: string, convId: string, size: number): Promise<SeqBlock> {
     const n = Math.floor(size);
     if (!(n >= 1)) return Promise.reject(new RangeError(`reserveSeqBlock: size must be a positive integer, got ${size}`));
     return new Promise<SeqBlock>((resolve, reject) => {
       this.queued.push({ appId, convId, size: n, resolve, reject });
-      if (this.queued.length === 1) setImmediate(() => this.flush());
+      if (this.queued.length === 1) setImmediate(() => void this.flush());
     });
   }
 
-  /** Store.releaseSeqBlocks: lower each mark still at its block's end to what was used, in one transaction. */
-  release(blocks: readonly SeqBlockRelease[]): void {
-    if (blocks.length) this.releaseTx.immediate(blocks);
-  }
-
-  /** Commit every queued reservation now. */
-  flush(): void {
+  /** Reserve every queued request now; resolves when they are answered. */
+  async flush(): Promise<void> {
     const batch = this.queued;
     this.queued = [];
     if (batch.length === 0) return;
     try {
-      const blocks = guard('reserve seq block', () => this.reserveTx.immediate(batch));
+      const blocks = await this.run(batch);
       batch.forEach((r, i) => r.resolve(blocks[i]!));
     } catch (err) {
       for (const r of batch) r.reject(err);

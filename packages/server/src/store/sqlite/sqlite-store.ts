@@ -96,6 +96,8 @@ export class SqliteStore implements Store {
   private readonly path: string;
   private readonly busyTimeoutMs: number;
   private readonly commitOnWorker: boolean;
+  /** with commits on the worker, the next batch gathers while one is written (Store.commitPipelineDepth) */
+  readonly commitPipelineDepth: number;
   private prepared: Prepared | null = null;
 
   constructor(opts: SqliteStoreOptions) {
@@ -105,6 +107,7 @@ export class SqliteStore implements Store {
     this.path = opts.path;
     this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
     this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker === true;
+    this.commitPipelineDepth = this.commitOnWorker ? 2 : 1;
     this.db = guard('open database', () => {
       createPrivateFile(opts.path);
       const db = new Database(opts.path);
@@ -148,7 +151,7 @@ export class SqliteStore implements Store {
         reader: new MessageReader(this.db),
         searcher: new MessageSearch(this.db, this.searchScanMaxMessages),
         groups: new GroupWriter(this.db),
-        marks: new SeqMarks(this.db),
+        marks: new SeqMarks((reqs) => commits.reserveSeqBlocks(reqs)),
         outbox: new EventOutbox(this.db),
         commits,
       };
@@ -168,7 +171,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.db.open) return;
     const p = this.prepared;
-    p?.marks.flush(); // reservations asked for before the close: answered, not left hanging
+    await p?.marks.flush(); // reservations asked for before the close: answered, not left hanging
     this.prepared = null;
     try {
       await p?.commits.close();
@@ -400,7 +403,7 @@ export class SqliteStore implements Store {
   }
 
   async releaseSeqBlocks(blocks: Array<{ app_id: string; conv_id: string; last: number; used: number }>): Promise<void> {
-    guard('release seq blocks', () => this.p.marks.release(blocks));
+    await this.p.commits.releaseSeqBlocks(blocks);
   }
 
   async commitMessages(messages: StoredMessage[]): Promise<CommitResult> {
@@ -413,7 +416,7 @@ export class SqliteStore implements Store {
   }
 
   async markEventsPublished(keys: readonly MessageKey[]): Promise<void> {
-    guard('mark events published', () => this.p.outbox.markPublished(keys));
+    await this.p.commits.markPublished(keys);
   }
 
   async findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null> {

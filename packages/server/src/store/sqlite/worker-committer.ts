@@ -1,14 +1,16 @@
 import { Worker } from 'node:worker_threads';
-import { StoreError, type CommitResult, type StoredMessage } from '../store.js';
+import { StoreError, type CommitResult, type MessageKey, type StoredMessage } from '../store.js';
 import type { CommitWorkerData, FromWorker, ToWorker } from './commit-worker.js';
 import type { MessageCommits } from './inline-commits.js';
+import type { SeqBlock, SeqBlockRelease, SeqBlockRequest } from './seq-marks.js';
 
 type Pending = { resolve: (m: FromWorker & { ok: true }) => void; reject: (err: unknown) => void };
 type Request = ToWorker extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
 
 /**
- * Runs the store's group commits (and the full-text indexing after them) on a
- * worker thread with its own SQLite connection (commit-worker.ts), so the
+ * Runs the store's group commits (and the full-text indexing after them, the
+ * seq reservations and the outbox marks) on a worker thread with its own
+ * SQLite connection (commit-worker.ts), so the
  * event loop is not held for the B-tree work and the fsync of each batch. A
  * commit resolves once the worker has committed it, so "ack after the
  * commit" holds as before; requests are answered in the order they were sent.
@@ -57,6 +59,20 @@ export class WorkerCommitter implements MessageCommits {
       conflicts: (r.conflictIndexes ?? []).map((i) => batch[i]!),
       not_members: (r.notMemberIndexes ?? []).map((i) => batch[i]!),
     };
+  }
+
+  async reserveSeqBlocks(reqs: readonly SeqBlockRequest[]): Promise<SeqBlock[]> {
+    // the worker gets plain copies: a request may carry the caller's resolve functions, which cannot be cloned
+    const r = await this.request({ op: 'reserve', reqs: reqs.map(({ appId, convId, size }) => ({ appId, convId, size })) });
+    return r.blocks ?? [];
+  }
+
+  async releaseSeqBlocks(blocks: readonly SeqBlockRelease[]): Promise<void> {
+    await this.request({ op: 'release', blocks: blocks.map(({ app_id, conv_id, last, used }) => ({ app_id, conv_id, last, used })) });
+  }
+
+  async markPublished(keys: readonly MessageKey[]): Promise<void> {
+    await this.request({ op: 'mark', keys: keys.map(({ app_id, conv_id, seq }) => ({ app_id, conv_id, seq })) });
   }
 
   async flushIndex(): Promise<void> {
