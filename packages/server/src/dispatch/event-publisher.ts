@@ -14,29 +14,38 @@ import type { Metrics } from '../metrics.js';
  * it returns never rejects: it tells, once the bus answered, whether the
  * event was published (the outbox relay marks the message's event done then).
  */
+const PUBLISHED = () => true;
+
 export class EventPublisher {
   /** per order key: the last publish queued, so the next chains behind it */
-  private readonly tails = new Map<string, Promise<void>>();
-  private readonly pending = new Set<Promise<void>>();
+  private readonly tails = new Map<string, Promise<boolean>>();
+  private readonly pending = new Set<Promise<boolean>>();
 
   constructor(private readonly bus: EventBus, private readonly log?: Logger, private readonly metrics?: Metrics) {}
 
   publish(event: ParleyEvent, orderKey?: string): Promise<boolean> {
     const prev = orderKey === undefined ? undefined : this.tails.get(orderKey);
-    let published = false;
-    const run = (prev ?? Promise.resolve()).then(() => this.bus.publish(event)).then(() => {
-      published = true;
-    }, (err: unknown) => {
+    // Nothing of this key in flight: straight to the bus (a hop less per message on the send path).
+    const run = (prev ? prev.then(() => this.bus.publish(event)) : this.callBus(event)).then(PUBLISHED, (err: unknown) => {
       this.metrics?.eventPublishFailures.inc({ type: event.type });
       this.log?.error({ err, event: event.type, id: event.id }, 'event publish failed');
+      return false;
     });
     this.pending.add(run);
     if (orderKey !== undefined) this.tails.set(orderKey, run);
-    void run.finally(() => {
+    void run.then(() => {
       this.pending.delete(run);
       if (orderKey !== undefined && this.tails.get(orderKey) === run) this.tails.delete(orderKey);
     });
-    return run.then(() => published);
+    return run;
+  }
+
+  private callBus(event: ParleyEvent): Promise<void> {
+    try {
+      return this.bus.publish(event);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Resolve once every publish queued so far has been answered (graceful shutdown). */

@@ -152,7 +152,7 @@ export class MessagePipeline implements NoticeWriter {
    */
   private async write(
     route: Route,
-    m: Omit<StoredMessage, 'seq' | 'msg_id' | 'status' | 'created_at'>,
+    m: Pick<StoredMessage, 'app_id' | 'conv_id' | 'sender' | 'cmid' | 'type' | 'content' | 'mentions' | 'reply_to'>,
     exceptConn: string | undefined,
     onStored?: (m: StoredMessage) => void,
   ): Promise<SendAck> {
@@ -162,7 +162,11 @@ export class MessagePipeline implements NoticeWriter {
       // counted from it is conservative, and a later seq's created_at bounds every earlier seq's deadline.
       const now = deps.clock();
       const seq = await this.seqs.next(m.app_id, route.convId);
-      const msg: StoredMessage = { ...m, seq, msg_id: newMsgId(now), status: 'normal', created_at: now };
+      // Built field by field: an object spread here was the send path's hottest line (V8's slow clone path).
+      const msg: StoredMessage = {
+        app_id: m.app_id, conv_id: m.conv_id, seq, msg_id: newMsgId(now), sender: m.sender, cmid: m.cmid, type: m.type,
+        content: m.content, mentions: m.mentions, reply_to: m.reply_to, status: 'normal', created_at: now,
+      };
       const outcome = await deps.committer.enqueue(msg, { recipients: route.recipients, exceptConn });
       if (outcome.status === 'conflict') {
         deps.metrics?.seqConflicts.inc();
