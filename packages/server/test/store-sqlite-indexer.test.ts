@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError, type Store, type StoredMessage } from '../src/store/store.js';
+import { toCommitRow } from '../src/store/sqlite/commit-row.js';
 import { MessageWriter } from '../src/store/sqlite/message-writer.js';
 import { runMigrations } from '../src/store/sqlite/migrations.js';
 import { SearchIndexer } from '../src/store/sqlite/search-indexer.js';
@@ -147,7 +148,7 @@ describe('SearchIndexer (full-text index after the commit)', () => {
       db.pragma('journal_mode = WAL');
       runMigrations(db);
       const writer = new MessageWriter(db);
-      writer.commit(Array.from({ length: 50 }, (_, i) => msg(i + 1, `message number ${i + 1}`)));
+      writer.commit(Array.from({ length: 50 }, (_, i) => toCommitRow(msg(i + 1, `message number ${i + 1}`))));
       const first = new SearchIndexer(db, { delayMs: 1, batch: 7 });
       assert.equal(first.mark(), 0);
       first.committed();

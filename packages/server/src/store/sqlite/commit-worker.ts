@@ -1,6 +1,7 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { StoreError, type MessageKey, type StoredMessage } from '../store.js';
+import type { CommitRow } from './commit-row.js';
 import { OutboxMarks } from './event-outbox.js';
 import { MessageWriter } from './message-writer.js';
 import { SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
@@ -19,7 +20,7 @@ import { guard } from './sqlite-errors.js';
 export interface CommitWorkerData { path: string; busyTimeoutMs: number; indexer: SearchIndexerOptions }
 
 export type ToWorker =
-  | { id: number; op: 'commit'; batch: StoredMessage[] }
+  | { id: number; op: 'commit'; rows: CommitRow[] }
   | { id: number; op: 'reserve'; reqs: SeqBlockRequest[] }
   | { id: number; op: 'release'; blocks: SeqBlockRelease[] }
   | { id: number; op: 'mark'; keys: MessageKey[] }
@@ -41,18 +42,47 @@ const indexer = new SearchIndexer(db, data.indexer);
 const seqMarks = new SeqMarkWriter(db);
 const outboxMarks = new OutboxMarks(db);
 
-function answer(m: ToWorker): FromWorker {
+/** Most rows one merged transaction takes (the group committer's batches are up to 512 each). */
+const MAX_MERGED_ROWS = 2048;
+
+type CommitRequest = Extract<ToWorker, { op: 'commit' }>;
+
+/**
+ * Commit requests that queued up while the previous transaction ran are
+ * written in one transaction: under load the worker writes fewer, bigger
+ * transactions (measured about a fifth cheaper per message at 400 rows than
+ * at 140), and when it keeps up each request is its own transaction as
+ * before. Each request still gets its own answer, in order; a failed
+ * transaction fails every request in it (none of them is stored).
+ */
+function commitMerged(reqs: readonly CommitRequest[]): FromWorker[] {
+  const rows = reqs.length === 1 ? reqs[0]!.rows : reqs.flatMap((r) => r.rows);
+  let result;
+  try {
+    result = writer.commit(rows);
+  } catch (err) {
+    return reqs.map((r) => failure(r.id, err));
+  }
+  indexer.committed();
+  const out: FromWorker[] = [];
+  let start = 0;
+  for (const r of reqs) {
+    const end = start + r.rows.length;
+    const mine = (i: number) => i >= start && i < end;
+    // conflicts and refusals are the caller's own messages: sent back by position, so the caller gets its objects again
+    out.push({
+      id: r.id, ok: true,
+      duplicates: result.duplicates.filter((_, k) => mine(result.duplicateIndexes[k]!)),
+      conflictIndexes: result.conflicts.filter(mine).map((i) => i - start),
+      notMemberIndexes: result.not_members.filter(mine).map((i) => i - start),
+    });
+    start = end;
+  }
+  return out;
+}
+
+function answer(m: Exclude<ToWorker, CommitRequest>): FromWorker {
   switch (m.op) {
-    case 'commit': {
-      const { duplicates, conflicts, not_members } = writer.commit(m.batch);
-      indexer.committed();
-      // conflicts and refusals are the caller's own messages: sent back by position, so the caller gets its objects again
-      const at = new Map(m.batch.map((msg, i) => [msg, i]));
-      return {
-        id: m.id, ok: true, duplicates,
-        conflictIndexes: conflicts.map((c) => at.get(c)!), notMemberIndexes: not_members.map((c) => at.get(c)!),
-      };
-    }
     case 'reserve':
       return { id: m.id, ok: true, blocks: guard('reserve seq block', () => seqMarks.reserve(m.reqs)) };
     case 'release':
@@ -75,13 +105,39 @@ function answer(m: ToWorker): FromWorker {
   }
 }
 
-parentPort!.on('message', (m: ToWorker) => {
-  let out: FromWorker;
-  try {
-    out = answer(m);
-  } catch (err) {
-    out = { id: m.id, ok: false, kind: err instanceof StoreError ? err.kind : null, message: err instanceof Error ? err.message : String(err) };
+function failure(id: number, err: unknown): FromWorker {
+  return { id, ok: false, kind: err instanceof StoreError ? err.kind : null, message: err instanceof Error ? err.message : String(err) };
+}
+
+let closed = false;
+parentPort!.on('message', (first: ToWorker) => {
+  // everything queued behind this message, taken now so that consecutive commits can share a transaction
+  const queue: ToWorker[] = [first];
+  for (let next; (next = receiveMessageOnPort(parentPort!)); ) queue.push(next.message as ToWorker);
+  for (let i = 0; i < queue.length && !closed;) {
+    const m = queue[i]!;
+    if (m.op === 'commit') {
+      const group: CommitRequest[] = [m];
+      let rows = m.rows.length;
+      for (let n = queue[i + group.length]; n?.op === 'commit' && rows + n.rows.length <= MAX_MERGED_ROWS; n = queue[i + group.length]) {
+        group.push(n);
+        rows += n.rows.length;
+      }
+      for (const out of commitMerged(group)) parentPort!.postMessage(out);
+      i += group.length;
+      continue;
+    }
+    let out: FromWorker;
+    try {
+      out = answer(m);
+    } catch (err) {
+      out = failure(m.id, err);
+    }
+    parentPort!.postMessage(out);
+    if (m.op === 'close') {
+      closed = true;
+      parentPort!.close();
+    }
+    i++;
   }
-  parentPort!.postMessage(out);
-  if (m.op === 'close') parentPort!.close();
 });

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CommitResult, MessageKey, StoredMessage } from '../store.js';
+import { toCommitRow } from './commit-row.js';
 import { OutboxMarks } from './event-outbox.js';
 import { MessageWriter } from './message-writer.js';
 import { SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
@@ -43,9 +44,9 @@ export class InlineCommits implements MessageCommits {
   }
 
   async commit(batch: StoredMessage[]): Promise<CommitResult> {
-    const result = this.writer.commit(batch);
+    const r = this.writer.commit(batch.map(toCommitRow));
     this.indexer.committed();
-    return result;
+    return { duplicates: r.duplicates, conflicts: r.conflicts.map((i) => batch[i]!), not_members: r.not_members.map((i) => batch[i]!) };
   }
 
   async reserveSeqBlocks(reqs: readonly SeqBlockRequest[]): Promise<SeqBlock[]> {

@@ -1,10 +1,17 @@
 import type Database from 'better-sqlite3';
 import { parseConvId } from '@parley/protocol';
-import { needsMember, type CommitResult, type StoredMessage } from '../store.js';
+import { needsMember, type StoredMessage } from '../store.js';
 import { toStoreError } from './sqlite-errors.js';
-import { json, MESSAGE_COLUMNS, messageFromSql, previewJson, type MessageSql } from './rows.js';
+import { messageOfRow, R, type CommitRow } from './commit-row.js';
+import { MESSAGE_COLUMNS, messageFromSql, type MessageSql } from './rows.js';
 import { foldForSearch } from './search-fold.js';
-import { searchableText } from './search-text.js';
+
+/**
+ * MessageWriter's answer: the originals of the duplicates in batch order
+ * (`duplicateIndexes[k]` is the batch position of `duplicates[k]`), and the
+ * batch positions of seq conflicts and refused non-members.
+ */
+export interface RowCommitResult { duplicates: StoredMessage[]; duplicateIndexes: number[]; conflicts: number[]; not_members: number[] }
 
 /**
  * Group commit of messages: one IMMEDIATE transaction per batch, so the batch
@@ -38,7 +45,7 @@ export class MessageWriter {
   private readonly byCmid: Database.Statement;
   private readonly isMember: Database.Statement;
   private readonly insertOutbox: Database.Statement;
-  private readonly commitTx: Database.Transaction<(batch: readonly StoredMessage[]) => CommitResult>;
+  private readonly commitTx: Database.Transaction<(batch: readonly CommitRow[]) => RowCommitResult>;
 
   constructor(db: Database.Database) {
     this.insertMessage = db.prepare(`INSERT INTO messages
@@ -60,12 +67,12 @@ export class MessageWriter {
     this.byCmid = db.prepare(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.app_id = ? AND m.sender = ? AND m.cmid = ?`);
     this.isMember = db.prepare('SELECT 1 FROM conversation_members WHERE app_id = ? AND conv_id = ? AND user_id = ?').pluck();
     this.insertOutbox = db.prepare('INSERT INTO event_outbox (app_id, conv_id, seq, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
-    this.commitTx = db.transaction((batch: readonly StoredMessage[]) => this.write(batch));
+    this.commitTx = db.transaction((batch: readonly CommitRow[]) => this.write(batch));
   }
 
   /** Commits the batch; reports the messages skipped as duplicates (their originals) and as seq conflicts, in batch order. */
-  commit(batch: readonly StoredMessage[]): CommitResult {
-    if (batch.length === 0) return { duplicates: [], conflicts: [], not_members: [] };
+  commit(batch: readonly CommitRow[]): RowCommitResult {
+    if (batch.length === 0) return { duplicates: [], duplicateIndexes: [], conflicts: [], not_members: [] };
     try {
       return this.commitTx.immediate(batch);
     } catch (err) {
@@ -73,57 +80,62 @@ export class MessageWriter {
     }
   }
 
-  private write(batch: readonly StoredMessage[]): CommitResult {
+  private write(batch: readonly CommitRow[]): RowCommitResult {
     let ftsId = this.maxFtsId.get() as number;
     const duplicates: StoredMessage[] = [];
-    const conflicts: StoredMessage[] = [];
-    const notMembers: StoredMessage[] = [];
+    const duplicateIndexes: number[] = [];
+    const conflicts: number[] = [];
+    const notMembers: number[] = [];
     const membership = new Map<string, boolean>(); // per app/conv/sender, within this transaction
-    const heads = new Map<string, StoredMessage>();
+    const heads = new Map<string, CommitRow>();
     const senders = new Map<string, { app_id: string; conv_id: string; user_id: string; seq: number }>();
-    for (const m of batch) {
-      if (needsMember(m)) {
-        const k = `${m.app_id}\u0000${m.conv_id}\u0000${m.sender}`;
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i]!;
+      const [appId, convId, seq, , sender, cmid, type] = r;
+      if (needsMember({ conv_id: convId, type: type as StoredMessage['type'] })) {
+        const k = `${appId}\u0000${convId}\u0000${sender}`;
         let member = membership.get(k);
-        if (member === undefined) membership.set(k, (member = this.isMember.get(m.app_id, m.conv_id, m.sender) !== undefined));
+        if (member === undefined) membership.set(k, (member = this.isMember.get(appId, convId, sender) !== undefined));
         if (!member) {
-          notMembers.push(m);
+          notMembers.push(i);
           continue;
         }
       }
-      const text = searchableText(m.type, m.content);
+      const text = r[R.searchable];
       const id = text === null ? null : ftsId + 1;
       // positional parameters: binding fifteen named ones costs a lookup each, per message
       if (this.insertMessage.run(
-        m.app_id, m.conv_id, m.seq, m.msg_id, m.sender, m.cmid, m.type, JSON.stringify(m.content ?? null),
-        json(m.mentions), m.reply_to ?? null, m.status, m.created_at, m.edited_at ?? null,
-        id, text === null ? null : foldForSearch(text),
+        appId, convId, seq, r[R.msg_id], sender, cmid, type, r[R.content], r[R.mentions], r[R.reply_to], r[R.status],
+        r[R.created_at], r[R.edited_at], id, text === null ? null : foldForSearch(text),
       ).changes === 0) {
         // Skipped: a taken cmid reports its original; otherwise the seq was taken. Either way nothing moves.
-        const original = this.byCmid.get(m.app_id, m.sender, m.cmid) as MessageSql | undefined;
-        if (original) duplicates.push(messageFromSql(original));
-        else conflicts.push(m);
+        const original = this.byCmid.get(appId, sender, cmid) as MessageSql | undefined;
+        if (original) {
+          duplicates.push(messageFromSql(original));
+          duplicateIndexes.push(i);
+        } else conflicts.push(i);
         continue;
       }
       if (id !== null) ftsId = id;
-      this.insertOutbox.run(m.app_id, m.conv_id, m.seq, m.created_at);
+      this.insertOutbox.run(appId, convId, seq, r[R.created_at]);
 
-      const conv = `${m.app_id}\u0000${m.conv_id}`;
+      const conv = `${appId}\u0000${convId}`;
       const head = heads.get(conv);
-      if (!head || m.seq > head.seq) heads.set(conv, m);
-      const sender = `${conv}\u0000${m.sender}`;
-      const s = senders.get(sender);
-      if (!s) senders.set(sender, { app_id: m.app_id, conv_id: m.conv_id, user_id: m.sender, seq: m.seq });
-      else s.seq = Math.max(s.seq, m.seq);
+      if (!head || seq > head[R.seq]) heads.set(conv, r);
+      const key = `${conv}\u0000${sender}`;
+      const s = senders.get(key);
+      if (!s) senders.set(key, { app_id: appId, conv_id: convId, user_id: sender, seq });
+      else s.seq = Math.max(s.seq, seq);
     }
-    for (const m of heads.values()) {
+    for (const r of heads.values()) {
+      const m = messageOfRow(r);
       this.upsertConversation.run({
         app_id: m.app_id, conv_id: m.conv_id, type: parseConvId(m.conv_id)?.type ?? 'single',
-        seq: m.seq, preview: previewJson(m), at: m.created_at,
+        seq: m.seq, preview: JSON.stringify(m), at: m.created_at,
       });
     }
     // A sender who is not a member (a system notice) has no row to advance.
     for (const s of senders.values()) this.advanceSenderRead.run(s);
-    return { duplicates, conflicts, not_members: notMembers };
+    return { duplicates, duplicateIndexes, conflicts, not_members: notMembers };
   }
 }

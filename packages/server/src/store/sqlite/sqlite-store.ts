@@ -96,7 +96,10 @@ export class SqliteStore implements Store {
   private readonly path: string;
   private readonly busyTimeoutMs: number;
   private readonly commitOnWorker: boolean;
-  /** with commits on the worker, the next batch gathers while one is written (Store.commitPipelineDepth) */
+  /**
+   * With commits on the worker, later batches gather and queue while one is written
+   * (Store.commitPipelineDepth); the worker writes the queued ones in one transaction.
+   */
   readonly commitPipelineDepth: number;
   private prepared: Prepared | null = null;
 
@@ -107,7 +110,7 @@ export class SqliteStore implements Store {
     this.path = opts.path;
     this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
     this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker === true;
-    this.commitPipelineDepth = this.commitOnWorker ? 2 : 1;
+    this.commitPipelineDepth = this.commitOnWorker ? 4 : 1;
     this.db = guard('open database', () => {
       createPrivateFile(opts.path);
       const db = new Database(opts.path);

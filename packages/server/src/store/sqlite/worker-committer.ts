@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { StoreError, type CommitResult, type MessageKey, type StoredMessage } from '../store.js';
+import { toCommitRow } from './commit-row.js';
 import type { CommitWorkerData, FromWorker, ToWorker } from './commit-worker.js';
 import type { MessageCommits } from './inline-commits.js';
 import type { SeqBlock, SeqBlockRelease, SeqBlockRequest } from './seq-marks.js';
@@ -53,7 +54,7 @@ export class WorkerCommitter implements MessageCommits {
   }
 
   async commit(batch: StoredMessage[]): Promise<CommitResult> {
-    const r = await this.request({ op: 'commit', batch });
+    const r = await this.request({ op: 'commit', rows: batch.map(toCommitRow) });
     return {
       duplicates: r.duplicates ?? [],
       conflicts: (r.conflictIndexes ?? []).map((i) => batch[i]!),
