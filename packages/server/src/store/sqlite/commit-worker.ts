@@ -17,7 +17,11 @@ import { guard } from './sqlite-errors.js';
  * thread's event loop keeps reading frames and writing pushes while this
  * thread runs the B-tree work and waits for the fsync.
  */
-export interface CommitWorkerData { path: string; busyTimeoutMs: number; indexer: SearchIndexerOptions }
+export interface CommitWorkerData {
+  path: string; busyTimeoutMs: number; indexer: SearchIndexerOptions;
+  /** false: the WAL is checkpointed by the checkpoint worker, not inside this connection's commits */
+  autoCheckpoint: boolean;
+}
 
 export type ToWorker =
   | { id: number; op: 'commit'; rows: CommitRow[] }
@@ -25,6 +29,7 @@ export type ToWorker =
   | { id: number; op: 'release'; blocks: SeqBlockRelease[] }
   | { id: number; op: 'mark'; keys: MessageKey[] }
   | { id: number; op: 'flush-index' }
+  | { id: number; op: 'auto-checkpoint' }
   | { id: number; op: 'close' };
 
 export type FromWorker =
@@ -37,6 +42,7 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
 db.pragma('foreign_keys = OFF');
+if (!data.autoCheckpoint) db.pragma('wal_autocheckpoint = 0');
 const writer = new MessageWriter(db);
 const indexer = new SearchIndexer(db, data.indexer);
 const seqMarks = new SeqMarkWriter(db);
@@ -90,6 +96,10 @@ function answer(m: Exclude<ToWorker, CommitRequest>): FromWorker {
       return { id: m.id, ok: true };
     case 'mark':
       guard('mark events published', () => outboxMarks.markPublished(m.keys));
+      return { id: m.id, ok: true };
+    case 'auto-checkpoint':
+      // the checkpoint worker is gone: this connection checkpoints inside its commits again
+      db.pragma('wal_autocheckpoint = 1000');
       return { id: m.id, ok: true };
     case 'flush-index':
       indexer.catchUp();

@@ -40,11 +40,15 @@ export interface SqliteStoreOptions {
   /** when the full-text index is written after commits (default: 20 ms after, 2,000 messages per transaction) */
   searchIndexer?: SearchIndexerOptions;
   /**
-   * run group commits and the indexing after them on a worker thread with its own
-   * connection, so the event loop is not held for them (default false; ignored for
-   * ':memory:', which cannot be shared with another connection)
+   * run group commits, the indexing after them, seq reservations and outbox marks on a
+   * worker thread with its own connection, so the event loop is not held for them, and
+   * WAL checkpoints on a thread of their own (default false here; the platform's
+   * `sqlite_commit` option defaults to it; ignored for ':memory:', which cannot be
+   * shared with another connection)
    */
   commitOnWorker?: boolean;
+  /** with commitOnWorker: how often the checkpoint worker copies the WAL back (ms, default 100) */
+  walCheckpointMs?: number;
 }
 
 /** What the connection actually runs with (for diagnostics and tests). */
@@ -96,6 +100,7 @@ export class SqliteStore implements Store {
   private readonly path: string;
   private readonly busyTimeoutMs: number;
   private readonly commitOnWorker: boolean;
+  private readonly walCheckpointMs: number;
   /**
    * With commits on the worker, later batches gather and queue while one is written
    * (Store.commitPipelineDepth); the worker writes the queued ones in one transaction.
@@ -111,6 +116,7 @@ export class SqliteStore implements Store {
     this.busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
     this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker === true;
     this.commitPipelineDepth = this.commitOnWorker ? 4 : 1;
+    this.walCheckpointMs = opts.walCheckpointMs ?? 100;
     this.db = guard('open database', () => {
       createPrivateFile(opts.path);
       const db = new Database(opts.path);
@@ -165,7 +171,10 @@ export class SqliteStore implements Store {
 
   private async startWorker(): Promise<MessageCommits> {
     try {
-      return await WorkerCommitter.start({ path: this.path, busyTimeoutMs: this.busyTimeoutMs, indexer: this.searchIndexer });
+      const commits = await WorkerCommitter.start({ path: this.path, busyTimeoutMs: this.busyTimeoutMs, indexer: this.searchIndexer }, this.walCheckpointMs);
+      // the checkpoint worker copies the WAL back; a rare write here (a user, a group) must not do it on the event loop
+      this.db.pragma('wal_autocheckpoint = 0');
+      return commits;
     } catch (err) {
       throw new StoreError('unavailable', `could not start the commit worker: ${err instanceof Error ? err.message : String(err)}`, err);
     }

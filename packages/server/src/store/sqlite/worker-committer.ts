@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { StoreError, type CommitResult, type MessageKey, type StoredMessage } from '../store.js';
 import { toCommitRow } from './commit-row.js';
+import type { CheckpointWorkerData } from './checkpoint-worker.js';
 import type { CommitWorkerData, FromWorker, ToWorker } from './commit-worker.js';
 import type { MessageCommits } from './inline-commits.js';
 import type { SeqBlock, SeqBlockRelease, SeqBlockRequest } from './seq-marks.js';
@@ -23,6 +24,7 @@ export class WorkerCommitter implements MessageCommits {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private dead: Error | null = null;
+  private checkpointer: Worker | null = null;
 
   private constructor(worker: Worker) {
     this.worker = worker;
@@ -42,14 +44,24 @@ export class WorkerCommitter implements MessageCommits {
     worker.on('exit', (code) => fail(new Error(`exited with code ${code}`)));
   }
 
-  /** Starts the worker (the schema must exist: migrations run on the main connection first). */
-  static async start(data: CommitWorkerData): Promise<WorkerCommitter> {
-    const worker = import.meta.url.endsWith('.ts') ? fromSource(data) : new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: data });
+  /**
+   * Starts the worker (the schema must exist: migrations run on the main
+   * connection first), and the checkpoint worker beside it: commits then never
+   * run a checkpoint themselves. Should the checkpoint worker die, the commit
+   * worker's connection checkpoints inside its commits again.
+   */
+  static async start(data: Omit<CommitWorkerData, 'autoCheckpoint'>, checkpointMs = 100): Promise<WorkerCommitter> {
+    const worker = spawn('commit-worker', { ...data, autoCheckpoint: false } satisfies CommitWorkerData);
     const c = new WorkerCommitter(worker);
-    await new Promise<void>((resolve, reject) => {
-      worker.once('online', resolve);
-      worker.once('error', reject);
+    await online(worker);
+    const checkpointer = spawn('checkpoint-worker', { path: data.path, intervalMs: checkpointMs } satisfies CheckpointWorkerData);
+    c.checkpointer = checkpointer;
+    checkpointer.on('error', () => undefined); // followed by 'exit'
+    checkpointer.on('exit', () => {
+      if (c.checkpointer === checkpointer && !c.dead) void c.request({ op: 'auto-checkpoint' }).catch(() => undefined);
+      c.checkpointer = null;
     });
+    await online(checkpointer);
     return c;
   }
 
@@ -80,8 +92,15 @@ export class WorkerCommitter implements MessageCommits {
     await this.request({ op: 'flush-index' });
   }
 
-  /** Indexes what is left, closes the worker's connection and ends the thread. */
+  /** Indexes what is left, closes the workers' connections and ends the threads. */
   async close(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = null;
+    if (checkpointer) {
+      const closed = new Promise((r) => checkpointer.once('exit', r));
+      checkpointer.postMessage({ op: 'close' });
+      await closed;
+    }
     if (this.dead) return;
     try {
       await this.request({ op: 'close' });
@@ -100,15 +119,20 @@ export class WorkerCommitter implements MessageCommits {
   }
 }
 
-/**
- * Run from source (tests, `--from-source`), the sibling is TypeScript: Node 20
- * does not apply the parent's `--import tsx` hooks to a worker, so the worker
- * registers tsx itself before importing it.
- */
-function fromSource(data: CommitWorkerData): Worker {
+/** A worker thread on a sibling module: the built .js, or from source (tests, `--from-source`) the TypeScript. */
+function spawn(name: string, workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
+  // Node 20 does not apply the parent's `--import tsx` hooks to a worker, so the worker registers tsx itself before importing it.
   const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./commit-worker.ts', import.meta.url).href;
+  const entry = new URL(`./${name}.ts`, import.meta.url).href;
   const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`
     + `.catch((err) => { setImmediate(() => { throw err; }); });`;
-  return new Worker(code, { eval: true, workerData: data });
+  return new Worker(code, { eval: true, workerData });
+}
+
+function online(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    worker.once('online', resolve);
+    worker.once('error', reject);
+  });
 }
