@@ -35,7 +35,10 @@ interface Measured {
 async function drive(script: string, t: Target, cfg: PairsConfig | FanoutConfig): Promise<Measured> {
   const pid = t.pid;
   const gen = new Child(script);
-  const safeRuntime = () => (t.runtime ? t.runtime().catch(() => null) : Promise.resolve(null));
+  const safeRuntime = () => (t.runtime ? t.runtime().catch((err: unknown) => {
+    process.stderr.write(`bench: ${t.system}: runtime reading failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return null;
+  }) : Promise.resolve(null));
   try {
     gen.send({ type: 'config', cfg });
     await gen.waitFor('ready', 180_000);
@@ -60,7 +63,13 @@ async function drive(script: string, t: Target, cfg: PairsConfig | FanoutConfig)
     });
     gen.send({ type: 'start' });
     const { result } = await gen.waitFor<{ result: GenResult }>('result', cfg.warmupMs + cfg.durationMs + cfg.drainMs + 60_000);
+    // a generator that stopped early (overloaded) sends no end mark: the window ends with its result
+    const ended = cpu !== null;
     const c = cpu ?? meter.stop();
+    if (!ended) {
+      e1 = safeRuntime();
+      if (t.admin) m1 = snapshot(t.admin.httpUrl);
+    }
     if (Number.isNaN(rss_mb)) rss_mb = memOf(pid).rss_mb;
     const [a, b] = [await e0, await e1];
     // event-loop utilisation over the window: active ÷ (active + idle) between the two readings
