@@ -54,7 +54,7 @@ export async function clientConversationRoutes(app: FastifyInstance, { core, aut
     schema: clientRoute({ summary: 'Message history', params: ConvParams, querystring: HistoryQuery, response: responses(200, History) }),
   }, async (req, reply) => {
     const me = userOf(req);
-    // Already JSON (stored content spliced in, the schema's field order): sent as is, past the serializer.
+    // Already JSON (stored content spliced in, the serializer's own field order): sent as is, past the serializer.
     const json = await box.historyJson(me.app_id, me.user_id, req.params.conv_id, req.query);
     return reply.type('application/json; charset=utf-8').send(json);
   });
