@@ -114,6 +114,10 @@ export async function adminDiagnosticsRoutes(app: FastifyInstance, { core, auth 
       });
     }
     const { duplicates, conflicts } = await store.commitMessages(batch);
+    // No events for imported messages (as documented): their outbox rows go at once, or the relay's sweep would
+    // publish them all. Not the conflicts' keys: those rows belong to the other writer's messages.
+    const taken = new Set(conflicts);
+    await store.markEventsPublished(taken.size ? batch.filter((m) => !taken.has(m)) : batch);
     // a seq taken by another writer: nothing is re-sequenced here, the caller imports those again
     if (conflicts.length) throw new ParleyError('unavailable', `${conflicts.length} messages met a seq already used; the others were stored, import them again`);
     return { stored: batch.length - duplicates.length, duplicates: duplicates.length };

@@ -1,5 +1,6 @@
 import { decodeProtectedHeader, errors, importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { ParleyError } from '@parley/protocol';
+import { LruCache } from '../cache/lru-cache.js';
 import { SIGNING_ALG } from './keys.js';
 
 /**
@@ -26,15 +27,35 @@ export interface TokenVerifierOptions {
   clockToleranceSec?: number;
   /** clock in ms (tests) */
   now?: () => number;
+  /** verified tokens kept, by token string (default 10,000; 0 turns the cache off) */
+  cacheEntries?: number;
 }
 
+/**
+ * Verified tokens are cached by the exact token string: the same bytes under
+ * the same key set verify the same way, so a client sending its token on
+ * every HTTP request pays for the signature check once. A hit still fails
+ * once the token's exp has passed (jose's rule and tolerance), and the cache
+ * is emptied whenever the key set changes. Revocation is outside the cache
+ * on purpose: callers check `iat_ms` against the user's watermark on every
+ * use (UserService.isRevoked, invalidated through the control plane).
+ * Failures are not cached: an invalid token costs a check every time.
+ */
 export class TokenVerifier {
   private jwks = new Map<string, JWK>();
   /** imported keys, by kid: importing costs far more than verifying */
   private readonly imported = new Map<string, Promise<CryptoKey>>();
+  private readonly verified: LruCache<string, VerifiedToken> | undefined;
 
   constructor(publicJwks: JWK[], private readonly opts: TokenVerifierOptions = {}) {
+    const entries = opts.cacheEntries ?? 10_000;
+    this.verified = entries > 0 ? new LruCache(entries) : undefined;
     this.setKeys(publicJwks);
+  }
+
+  /** cached verified tokens (tests) */
+  get cachedTokens(): number {
+    return this.verified?.size ?? 0;
   }
 
   /** Replace the accepted key set (a link reloading public.jwks.json after a rotation). */
@@ -49,10 +70,32 @@ export class TokenVerifier {
     }
     for (const kid of this.imported.keys()) if (!next.has(kid)) this.imported.delete(kid);
     this.jwks = next;
+    // A token signed by a key that was dropped must not keep verifying from the cache.
+    this.verified?.clear();
   }
 
   /** Throws ParleyError token_expired or token_invalid. */
   async verify(token: string): Promise<VerifiedToken> {
+    const hit = this.verified?.get(token);
+    if (hit) {
+      this.checkExpiry(token, hit);
+      return { ...hit };
+    }
+    const t = await this.verifySignature(token);
+    this.verified?.set(token, t);
+    return { ...t };
+  }
+
+  /** jose's exp rule on a cached token: expired once exp <= now - tolerance, in whole seconds. */
+  private checkExpiry(token: string, t: VerifiedToken): void {
+    const nowSec = Math.floor((this.opts.now ? this.opts.now() : Date.now()) / 1000);
+    if (t.exp_ms / 1000 <= nowSec - (this.opts.clockToleranceSec ?? 5)) {
+      this.verified?.delete(token);
+      throw new ParleyError('token_expired');
+    }
+  }
+
+  private async verifySignature(token: string): Promise<VerifiedToken> {
     let kid: string | undefined;
     try {
       kid = decodeProtectedHeader(token).kid;

@@ -83,6 +83,11 @@ export interface StoredMessage extends Omit<Message, 'conv_type'> {
   app_id: string;
 }
 
+/** A stored message with its content still the JSON text the store holds (history replies splice it in unparsed). */
+export interface StoredMessageText extends Omit<StoredMessage, 'content'> {
+  content_json: string;
+}
+
 /** A conversation-list row: the member row joined with its conversation. */
 export interface MemberConversation extends MemberRow {
   type: ConvType;

@@ -1,7 +1,7 @@
 import type { ConvType } from '@parley/protocol';
 import type {
   AppRow, AppSettings, ConversationRow, GroupRow, HistoryQuery, MemberConversation, MemberPatch, MemberRow,
-  SearchQuery, StoredMessage, UserRow,
+  SearchQuery, StoredMessage, StoredMessageText, UserRow,
 } from './store-rows.js';
 
 export type * from './store-rows.js';
@@ -262,6 +262,12 @@ export interface MessageStore {
   findByCmid(appId: string, sender: string, cmid: string): Promise<StoredMessage | null>;
   getMessage(appId: string, convId: string, seq: number): Promise<StoredMessage | null>;
   history(q: HistoryQuery): Promise<StoredMessage[]>;
+  /**
+   * `history` with each message's content left as the stored JSON text, for
+   * stores that hold it as text (the reply splices it in without a parse);
+   * absent: callers use `history`.
+   */
+  historyText?(q: HistoryQuery): Promise<StoredMessageText[]>;
   /**
    * Recall as one conditional update: marks the message (and the conversation
    * preview, if it is that message) recalled at `at`, only if it exists, is

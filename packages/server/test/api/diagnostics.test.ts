@@ -65,6 +65,24 @@ describe('admin diagnostics routes (what the bench reads instead of the database
     assert.deepEqual(found.body.hits.map((m: { seq: number }) => m.seq), [18]);
   });
 
+  it('import leaves no event behind: nothing in the outbox for a sweep to publish', async () => {
+    await h.users('d5', 'd6');
+    const items = Array.from({ length: 30 }, (_, i) => ({ from: i % 2 ? 'd6' : 'd5', to: i % 2 ? 'd5' : 'd6', cmid: `ev.${i}`, text: `quiet ${i}`, created_at: 2_000 + i }));
+    assert.deepEqual(await h.admin('POST', '/v1/admin/diagnostics/import', { messages: items }), { stored: 30, duplicates: 0 });
+    const pending = await h.core.backends.store.pendingEvents({ olderThan: Number.MAX_SAFE_INTEGER, limit: 1000 });
+    assert.deepEqual(pending.filter((m) => m.conv_id === 's:d5:d6').map((m) => m.seq), []);
+    const events: string[] = [];
+    const off = await h.core.backends.bus.subscribe(h.appId, async (e) => {
+      const conv = (e.data as { message?: { conv_id?: string } }).message?.conv_id;
+      if (conv === 's:d5:d6') events.push(e.type);
+    });
+    h.advance(60_000);
+    assert.equal(await h.core.outbox.sweep(), 0, 'the sweep finds nothing to re-publish');
+    await h.core.publisher.flush();
+    await off();
+    assert.deepEqual(events, [], 'no message event for an imported message');
+  });
+
   it('import refuses bad input with catalogued codes', async () => {
     const self = await h.req('POST', '/v1/admin/diagnostics/import', { apiKey: h.apiKey, body: { messages: [{ from: 'd1', to: 'd1', cmid: 'x', text: 'hi', created_at: 1 }] } });
     assert.equal(self.status, 400);

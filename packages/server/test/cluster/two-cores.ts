@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JWK } from 'jose';
 import { pino } from 'pino';
 import { loadOrCreateSigningKeys } from '../../src/auth/keys.js';
 import { hashPassword, verifyPassword } from '../../src/auth/password.js';
@@ -27,6 +28,9 @@ export interface TwoCores {
   b: Node;
   store: Store;
   appId: string;
+  /** the token issuer both cores share, and the public keys to verify its tokens */
+  tokens: TokenIssuer;
+  publicJwks: JWK[];
   now(): number;
   /** open a session on a node's dispatcher, as its link would after verifying the token */
   open(node: Node, userId: string, opts?: { connId?: string; tokenIat?: number }): SessionInfo;
@@ -75,7 +79,7 @@ export async function startTwoCores(): Promise<TwoCores> {
   const { app } = await a.core.apps.create('acme', 'Acme');
   let conns = 0;
   return {
-    a, b, store, appId: app.app_id, now: clock,
+    a, b, store, appId: app.app_id, tokens, publicJwks: keys.publicJwks, now: clock,
     open(n, userId, opts = {}) {
       const session: SessionInfo = {
         app_id: app.app_id, user_id: userId, conn_id: opts.connId ?? `c${++conns}`, link_id: n.link.linkId,

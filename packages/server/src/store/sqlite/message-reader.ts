@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { StoreError, type HistoryQuery, type RecallResult, type StoredMessage } from '../store.js';
-import { MESSAGE_COLUMNS, messageFromSql, type MessageSql } from './rows.js';
+import { StoreError, type HistoryQuery, type RecallResult, type StoredMessage, type StoredMessageText } from '../store.js';
+import { MESSAGE_COLUMNS, messageFromSql, messageTextFromSql, type MessageSql } from './rows.js';
 
 /** The reader's delete-for-me rows hide a message from them only. */
 export const NOT_HIDDEN_FOR_READER = `NOT EXISTS (SELECT 1 FROM message_hidden h
@@ -65,13 +65,22 @@ export class MessageReader {
   }
 
   history(q: HistoryQuery): StoredMessage[] {
+    return this.historyRows(q).map(messageFromSql);
+  }
+
+  /** history with the content left as its stored JSON text */
+  historyText(q: HistoryQuery): StoredMessageText[] {
+    return this.historyRows(q).map(messageTextFromSql);
+  }
+
+  private historyRows(q: HistoryQuery): MessageSql[] {
     const limit = Math.floor(q.limit);
     if (!(limit > 0)) return [];
     const base = { app_id: q.app_id, conv_id: q.conv_id, user_id: q.user_id, limit };
     const rows = q.after != null
       ? this.oldestFirst.all({ ...base, after: q.after })
       : this.newestFirst.all({ ...base, before: q.before ?? Number.MAX_SAFE_INTEGER });
-    return (rows as MessageSql[]).map(messageFromSql);
+    return rows as MessageSql[];
   }
 
   recall(appId: string, convId: string, seq: number, at: number, createdSince?: number): RecallResult {

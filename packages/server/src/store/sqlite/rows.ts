@@ -1,6 +1,6 @@
 import type { ConvType, MemberRole, MessageStatus, MessageType } from '@parley/protocol';
 import type {
-  AppRow, ConversationRow, GroupRow, MemberConversation, MemberRow, StoredMessage, UserRow,
+  AppRow, ConversationRow, GroupRow, MemberConversation, MemberRow, StoredMessage, StoredMessageText, UserRow,
 } from '../store.js';
 
 /**
@@ -82,6 +82,18 @@ export function messageFromSql(r: MessageSql): StoredMessage {
   const m: StoredMessage = {
     app_id: r.app_id, conv_id: r.conv_id, seq: r.seq, msg_id: r.msg_id, sender: r.sender, cmid: r.cmid,
     type: r.type as MessageType, content: JSON.parse(r.content), status: r.status as MessageStatus, created_at: r.created_at,
+  };
+  if (r.mentions !== null) m.mentions = JSON.parse(r.mentions) as string[];
+  if (r.reply_to !== null) m.reply_to = r.reply_to;
+  if (r.edited_at !== null) m.edited_at = r.edited_at;
+  return m;
+}
+
+/** messageFromSql without parsing the content: it stays the stored JSON text. */
+export function messageTextFromSql(r: MessageSql): StoredMessageText {
+  const m: StoredMessageText = {
+    app_id: r.app_id, conv_id: r.conv_id, seq: r.seq, msg_id: r.msg_id, sender: r.sender, cmid: r.cmid,
+    type: r.type as MessageType, content_json: r.content, status: r.status as MessageStatus, created_at: r.created_at,
   };
   if (r.mentions !== null) m.mentions = JSON.parse(r.mentions) as string[];
   if (r.reply_to !== null) m.reply_to = r.reply_to;

@@ -4,7 +4,7 @@ import {
   StoreError,
   type AddGroupMembersResult, type AppRow, type AppSettings, type CommitResult, type ConversationRow, type ConversationWithMembers,
   type GroupRow, type HistoryQuery, type MemberConversation, type MessageKey, type MemberPatch, type MemberRow, type RecallResult, type SearchQuery,
-  type Store, type StoredMessage, type TransferOwnershipResult, type UserRow,
+  type Store, type StoredMessage, type StoredMessageText, type TransferOwnershipResult, type UserRow,
 } from '../store.js';
 import { EventOutbox } from './event-outbox.js';
 import { GroupWriter } from './group-writer.js';
@@ -441,6 +441,10 @@ export class SqliteStore implements Store {
 
   async history(q: HistoryQuery): Promise<StoredMessage[]> {
     return guard('history', () => this.p.reader.history(q));
+  }
+
+  async historyText(q: HistoryQuery): Promise<StoredMessageText[]> {
+    return guard('history', () => this.p.reader.historyText(q));
   }
 
   async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {
