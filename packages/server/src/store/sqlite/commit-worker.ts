@@ -5,8 +5,10 @@ import type { CommitRow } from './commit-row.js';
 import { OutboxMarks } from './event-outbox.js';
 import { MessageWriter } from './message-writer.js';
 import { SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
+import { WriteGate } from './write-gate.js';
 import { SeqMarkWriter, type SeqBlock, type SeqBlockRelease, type SeqBlockRequest } from './seq-marks.js';
 import { guard } from './sqlite-errors.js';
+import { MARK_READ_SQL, type ReadPosition } from './statements.js';
 
 /**
  * The worker thread behind WorkerCommitter: its own connection to the store's
@@ -21,6 +23,8 @@ export interface CommitWorkerData {
   path: string; busyTimeoutMs: number; indexer: SearchIndexerOptions;
   /** false: the WAL is checkpointed by the checkpoint worker, not inside this connection's commits */
   autoCheckpoint: boolean;
+  /** WriteGate's counter: the main connection's writes waiting or running */
+  gate: SharedArrayBuffer;
 }
 
 export type ToWorker =
@@ -30,10 +34,11 @@ export type ToWorker =
   | { id: number; op: 'mark'; keys: MessageKey[] }
   | { id: number; op: 'flush-index' }
   | { id: number; op: 'auto-checkpoint' }
+  | { id: number; op: 'read'; q: ReadPosition }
   | { id: number; op: 'close' };
 
 export type FromWorker =
-  | { id: number; ok: true; duplicates?: StoredMessage[]; conflictIndexes?: number[]; notMemberIndexes?: number[]; blocks?: SeqBlock[] }
+  | { id: number; ok: true; duplicates?: StoredMessage[]; conflictIndexes?: number[]; notMemberIndexes?: number[]; blocks?: SeqBlock[]; readSeq?: number }
   | { id: number; ok: false; kind: StoreError['kind'] | null; message: string };
 
 const data = workerData as CommitWorkerData;
@@ -43,10 +48,12 @@ db.pragma('synchronous = FULL');
 db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
 db.pragma('foreign_keys = OFF');
 if (!data.autoCheckpoint) db.pragma('wal_autocheckpoint = 0');
+const gate = new WriteGate(data.gate);
 const writer = new MessageWriter(db);
-const indexer = new SearchIndexer(db, data.indexer);
+const indexer = new SearchIndexer(db, data.indexer, () => gate.pass());
 const seqMarks = new SeqMarkWriter(db);
 const outboxMarks = new OutboxMarks(db);
+const markRead = db.prepare(MARK_READ_SQL).pluck();
 
 /** Most rows one merged transaction takes (the group committer's batches are up to 512 each). */
 const MAX_MERGED_ROWS = 2048;
@@ -97,6 +104,8 @@ function answer(m: Exclude<ToWorker, CommitRequest>): FromWorker {
     case 'mark':
       guard('mark events published', () => outboxMarks.markPublished(m.keys));
       return { id: m.id, ok: true };
+    case 'read':
+      return { id: m.id, ok: true, readSeq: guard('mark read', () => markRead.get(m.q) as number | undefined) };
     case 'auto-checkpoint':
       // the checkpoint worker is gone: this connection checkpoints inside its commits again
       db.pragma('wal_autocheckpoint = 1000');
@@ -126,6 +135,7 @@ parentPort!.on('message', (first: ToWorker) => {
   for (let next; (next = receiveMessageOnPort(parentPort!)); ) queue.push(next.message as ToWorker);
   for (let i = 0; i < queue.length && !closed;) {
     const m = queue[i]!;
+    gate.pass(); // a write of the main connection goes first
     if (m.op === 'commit') {
       const group: CommitRequest[] = [m];
       let rows = m.rows.length;

@@ -6,6 +6,7 @@ import { MessageWriter } from './message-writer.js';
 import { SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
 import { SeqMarkWriter, type SeqBlock, type SeqBlockRelease, type SeqBlockRequest } from './seq-marks.js';
 import { guard } from './sqlite-errors.js';
+import { MARK_READ_SQL, type ReadPosition } from './statements.js';
 
 /**
  * Where SqliteStore's writes of the send path run: the group commits and the
@@ -23,6 +24,8 @@ export interface MessageCommits {
   releaseSeqBlocks(blocks: readonly SeqBlockRelease[]): Promise<void>;
   /** remove the outbox rows of these messages */
   markPublished(keys: readonly MessageKey[]): Promise<void>;
+  /** MARK_READ_SQL: the new read_seq, or undefined if the user is not a member */
+  markRead(q: ReadPosition): Promise<number | undefined>;
   /** index every message committed so far */
   flushIndex(): Promise<void>;
   /** index what is left and stop; what cannot be indexed now is caught up on the next start */
@@ -35,8 +38,10 @@ export class InlineCommits implements MessageCommits {
   private readonly indexer: SearchIndexer;
   private readonly seqMarks: SeqMarkWriter;
   private readonly outboxMarks: OutboxMarks;
+  private readonly markReadStmt: Database.Statement;
 
   constructor(db: Database.Database, indexer: SearchIndexerOptions) {
+    this.markReadStmt = db.prepare(MARK_READ_SQL).pluck();
     this.writer = new MessageWriter(db);
     this.indexer = new SearchIndexer(db, indexer);
     this.seqMarks = new SeqMarkWriter(db);
@@ -59,6 +64,10 @@ export class InlineCommits implements MessageCommits {
 
   async markPublished(keys: readonly MessageKey[]): Promise<void> {
     guard('mark events published', () => this.outboxMarks.markPublished(keys));
+  }
+
+  async markRead(q: ReadPosition): Promise<number | undefined> {
+    return guard('mark read', () => this.markReadStmt.get(q) as number | undefined);
   }
 
   async flushIndex(): Promise<void> {

@@ -47,7 +47,12 @@ export class SearchIndexer {
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private closed = false;
 
-  constructor(private readonly db: Database.Database, private readonly opts: SearchIndexerOptions = DEFAULT_SEARCH_INDEXER) {
+  /** `beforeWrite`: called before each index transaction (the commit worker lets a waiting main-connection write go first) */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly opts: SearchIndexerOptions = DEFAULT_SEARCH_INDEXER,
+    private readonly beforeWrite?: () => void,
+  ) {
     // search_text is the text folded as the tokenizer folds it, so indexing it gives the same trigrams as the original text.
     this.next = db.prepare(`SELECT fts_id, search_text FROM messages INDEXED BY messages_by_fts_id
       WHERE fts_id > ? AND fts_id IS NOT NULL ORDER BY fts_id LIMIT ?`).raw();
@@ -118,6 +123,7 @@ export class SearchIndexer {
   private step(): number {
     // Nothing new since this indexer's last look (and no other indexer's rows to catch): skip the write lock.
     if (this.pendingAbove(this.indexed) === 0) return 0;
+    this.beforeWrite?.();
     return withoutFsync(this.db, () => this.indexTx.immediate(this.opts.batch));
   }
 

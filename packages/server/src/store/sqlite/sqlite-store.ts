@@ -7,6 +7,7 @@ import {
   type Store, type StoredMessage, type StoredMessageText, type TransferOwnershipResult, type UserRow,
 } from '../store.js';
 import { EventOutbox } from './event-outbox.js';
+import { WriteGate } from './write-gate.js';
 import { GroupWriter } from './group-writer.js';
 import { MessageReader } from './message-reader.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
@@ -101,6 +102,7 @@ export class SqliteStore implements Store {
   private readonly busyTimeoutMs: number;
   private readonly commitOnWorker: boolean;
   private readonly walCheckpointMs: number;
+  private gate: WriteGate | null = null;
   /**
    * With commits on the worker, later batches gather and queue while one is written
    * (Store.commitPipelineDepth); the worker writes the queued ones in one transaction.
@@ -137,6 +139,16 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * A write on the main connection. With commits on the worker, the worker
+   * holds off its next transaction meanwhile (WriteGate), so this write is not
+   * starved of the lock by a stream of commits or index passes.
+   */
+  private write<T>(what: string, fn: () => T): T {
+    const gate = this.gate;
+    return gate ? gate.hold(() => guard(what, fn)) : guard(what, fn);
+  }
+
   private get p(): Prepared {
     if (!this.prepared) throw new StoreError('unavailable', 'SqliteStore: call migrate() before using the store');
     return this.prepared;
@@ -171,7 +183,9 @@ export class SqliteStore implements Store {
 
   private async startWorker(): Promise<MessageCommits> {
     try {
-      const commits = await WorkerCommitter.start({ path: this.path, busyTimeoutMs: this.busyTimeoutMs, indexer: this.searchIndexer }, this.walCheckpointMs);
+      const gate = new WriteGate();
+      const commits = await WorkerCommitter.start({ path: this.path, busyTimeoutMs: this.busyTimeoutMs, indexer: this.searchIndexer, gate: gate.buffer }, this.walCheckpointMs);
+      this.gate = gate;
       // the checkpoint worker copies the WAL back; a rare write here (a user, a group) must not do it on the event loop
       this.db.pragma('wal_autocheckpoint = 0');
       return commits;
@@ -203,7 +217,7 @@ export class SqliteStore implements Store {
   // apps
 
   async createApp(app: AppRow): Promise<void> {
-    guard('create app', () => this.p.s.insertApp.run({ ...app, settings: JSON.stringify(app.settings) }));
+    this.write('create app', () => this.p.s.insertApp.run({ ...app, settings: JSON.stringify(app.settings) }));
   }
 
   async getApp(appId: string): Promise<AppRow | null> {
@@ -221,14 +235,14 @@ export class SqliteStore implements Store {
   }
 
   async updateAppSettings(appId: string, settings: AppSettings): Promise<void> {
-    const r = guard('update app', () => this.p.s.updateAppSettings.run(JSON.stringify(settings), appId));
+    const r = this.write('update app', () => this.p.s.updateAppSettings.run(JSON.stringify(settings), appId));
     if (r.changes === 0) throw new StoreError('not_found', `app ${appId} not found`);
   }
 
   // users
 
   async createUser(user: UserRow): Promise<void> {
-    guard('create user', () => this.p.s.insertUser.run({
+    this.write('create user', () => this.p.s.insertUser.run({
       app_id: user.app_id, user_id: user.user_id, name: user.name, avatar: user.avatar ?? null, meta: json(user.meta),
       password_hash: user.password_hash ?? null, tokens_valid_after: user.tokens_valid_after, created_at: user.created_at,
     }));
@@ -247,7 +261,7 @@ export class SqliteStore implements Store {
   async updateUser(appId: string, userId: string, patch: Partial<Pick<UserRow, 'name' | 'avatar' | 'meta' | 'password_hash' | 'tokens_valid_after'>>): Promise<void> {
     const params = patchParams(['name', 'avatar', 'meta', 'password_hash', 'tokens_valid_after'] as const, patch,
       (k, v) => (k === 'meta' ? json(v) : v));
-    const r = guard('update user', () => this.p.s.updateUser.run({ ...params, app_id: appId, user_id: userId }));
+    const r = this.write('update user', () => this.p.s.updateUser.run({ ...params, app_id: appId, user_id: userId }));
     if (r.changes === 0) throw new StoreError('not_found', `user ${userId} not found`);
   }
 
@@ -264,14 +278,14 @@ export class SqliteStore implements Store {
   // friends and blocks
 
   async addFriend(appId: string, a: string, b: string, at: number): Promise<void> {
-    guard('add friend', () => this.db.transaction(() => {
+    this.write('add friend', () => this.db.transaction(() => {
       this.p.s.insertFriend.run(appId, a, b, at);
       this.p.s.insertFriend.run(appId, b, a, at);
     }).immediate());
   }
 
   async removeFriend(appId: string, a: string, b: string): Promise<void> {
-    guard('remove friend', () => this.db.transaction(() => {
+    this.write('remove friend', () => this.db.transaction(() => {
       this.p.s.deleteFriend.run(appId, a, b);
       this.p.s.deleteFriend.run(appId, b, a);
     }).immediate());
@@ -286,11 +300,11 @@ export class SqliteStore implements Store {
   }
 
   async block(appId: string, blocker: string, blocked: string, at: number): Promise<void> {
-    guard('block', () => this.p.s.insertBlock.run(appId, blocker, blocked, at));
+    this.write('block', () => this.p.s.insertBlock.run(appId, blocker, blocked, at));
   }
 
   async unblock(appId: string, blocker: string, blocked: string): Promise<void> {
-    guard('unblock', () => this.p.s.deleteBlock.run(appId, blocker, blocked));
+    this.write('unblock', () => this.p.s.deleteBlock.run(appId, blocker, blocked));
   }
 
   async listBlocked(appId: string, blocker: string): Promise<string[]> {
@@ -304,7 +318,7 @@ export class SqliteStore implements Store {
   // groups
 
   async createGroup(group: GroupRow, convId: string, members: MemberRow[]): Promise<void> {
-    guard('create group', () => this.p.groups.createGroup(group, convId, members));
+    this.write('create group', () => this.p.groups.createGroup(group, convId, members));
   }
 
   async getGroup(appId: string, groupId: string): Promise<GroupRow | null> {
@@ -318,31 +332,31 @@ export class SqliteStore implements Store {
   }
 
   async addGroupMembers(appId: string, groupId: string, convId: string, users: string[], opts: { at: number; minJoinSeq: number }): Promise<AddGroupMembersResult> {
-    return guard('add group members', () => this.p.groups.addGroupMembers(appId, groupId, convId, users, opts.at, opts.minJoinSeq));
+    return this.write('add group members', () => this.p.groups.addGroupMembers(appId, groupId, convId, users, opts.at, opts.minJoinSeq));
   }
 
   async transferOwnership(appId: string, groupId: string, convId: string, from: string, to: string): Promise<TransferOwnershipResult> {
-    return guard('transfer ownership', () => this.p.groups.transferOwnership(appId, groupId, convId, from, to));
+    return this.write('transfer ownership', () => this.p.groups.transferOwnership(appId, groupId, convId, from, to));
   }
 
   async updateGroup(appId: string, groupId: string, patch: Partial<Pick<GroupRow, 'name' | 'avatar' | 'notice' | 'owner' | 'muted_all' | 'dismissed'>>): Promise<void> {
     const params = patchParams(['name', 'avatar', 'notice', 'owner', 'muted_all', 'dismissed'] as const, patch,
       (_k, v) => (typeof v === 'boolean' ? bool(v) : v));
-    const r = guard('update group', () => this.p.s.updateGroup.run({ ...params, app_id: appId, group_id: groupId }));
+    const r = this.write('update group', () => this.p.s.updateGroup.run({ ...params, app_id: appId, group_id: groupId }));
     if (r.changes === 0) throw new StoreError('not_found', `group ${groupId} not found`);
   }
 
   // conversations and members
 
   async ensureConversation(appId: string, convId: string, type: ConvType, at: number): Promise<ConversationRow> {
-    return guard('ensure conversation', () => {
+    return this.write('ensure conversation', () => {
       this.p.s.insertConversation.run(appId, convId, type, at, at);
       return conversationFromSql(this.p.s.getConversation.get(appId, convId) as ConversationSql);
     });
   }
 
   async ensureConversations(appId: string, convs: ConversationWithMembers[], at: number): Promise<void> {
-    guard('ensure conversations', () => this.p.groups.ensureConversations(appId, convs, at));
+    this.write('ensure conversations', () => this.p.groups.ensureConversations(appId, convs, at));
   }
 
   async getConversation(appId: string, convId: string): Promise<ConversationRow | null> {
@@ -352,7 +366,7 @@ export class SqliteStore implements Store {
 
   async addMembers(rows: MemberRow[]): Promise<void> {
     if (rows.length === 0) return;
-    guard('add members', () => this.db.transaction(() => {
+    this.write('add members', () => this.db.transaction(() => {
       for (const m of rows) {
         this.p.s.insertMember.run({ ...m, muted: bool(m.muted), pinned: bool(m.pinned), hidden: bool(m.hidden) });
       }
@@ -360,7 +374,7 @@ export class SqliteStore implements Store {
   }
 
   async removeMember(appId: string, convId: string, userId: string): Promise<void> {
-    guard('remove member', () => this.p.s.deleteMember.run(appId, convId, userId));
+    this.write('remove member', () => this.p.s.deleteMember.run(appId, convId, userId));
   }
 
   async getMember(appId: string, convId: string, userId: string): Promise<MemberRow | null> {
@@ -385,12 +399,13 @@ export class SqliteStore implements Store {
   async updateMember(appId: string, convId: string, userId: string, patch: MemberPatch): Promise<void> {
     const params = patchParams(['role', 'muted_until', 'muted', 'pinned', 'hidden'] as const, patch,
       (_k, v) => (typeof v === 'boolean' ? bool(v) : v));
-    const r = guard('update member', () => this.p.s.updateMember.run({ ...params, app_id: appId, conv_id: convId, user_id: userId }));
+    const r = this.write('update member', () => this.p.s.updateMember.run({ ...params, app_id: appId, conv_id: convId, user_id: userId }));
     if (r.changes === 0) throw new StoreError('not_found', `${userId} is not a member of ${convId}`);
   }
 
   async markRead(appId: string, convId: string, userId: string, seq: number): Promise<number> {
-    const r = guard('mark read', () => this.p.s.markRead.get({ app_id: appId, conv_id: convId, user_id: userId, seq })) as number | undefined;
+    // where the message commits run: a read receipt never waits on the event loop for the worker's lock
+    const r = await this.p.commits.markRead({ app_id: appId, conv_id: convId, user_id: userId, seq });
     if (r === undefined) throw new StoreError('not_found', `${userId} is not a member of ${convId}`);
     return r;
   }
@@ -448,11 +463,11 @@ export class SqliteStore implements Store {
   }
 
   async recallMessage(appId: string, convId: string, seq: number, opts: { at: number; createdSince?: number }): Promise<RecallResult> {
-    return guard('recall message', () => this.p.reader.recall(appId, convId, seq, opts.at, opts.createdSince));
+    return this.write('recall message', () => this.p.reader.recall(appId, convId, seq, opts.at, opts.createdSince));
   }
 
   async hideMessageFor(appId: string, convId: string, seq: number, userId: string): Promise<void> {
-    guard('hide message', () => this.p.reader.hideFor(appId, convId, seq, userId, this.now()));
+    this.write('hide message', () => this.p.reader.hideFor(appId, convId, seq, userId, this.now()));
   }
 
   async search(q: SearchQuery): Promise<StoredMessage[]> {

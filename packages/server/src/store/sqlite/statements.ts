@@ -6,6 +6,18 @@ import type Database from 'better-sqlite3';
  * (CASE WHEN) instead of building SQL per call, so nothing is prepared on the
  * hot path and the statement cache stays bounded.
  */
+/**
+ * A read position moved: monotonic and capped in one statement, max(read_seq,
+ * min(seq, last_seq)); answers the new read_seq, or nothing for a non-member.
+ * Run where the message commits run (MessageCommits.markRead).
+ */
+export const MARK_READ_SQL = `UPDATE conversation_members SET read_seq = max(read_seq, min(@seq,
+    coalesce((SELECT c.last_seq FROM conversations c WHERE c.app_id = @app_id AND c.conv_id = @conv_id), 0)))
+  WHERE app_id = @app_id AND conv_id = @conv_id AND user_id = @user_id
+  RETURNING read_seq`;
+
+export interface ReadPosition { app_id: string; conv_id: string; user_id: string; seq: number }
+
 /** Named so declaration emit can refer to it (better-sqlite3's own namespace is not exported by name). */
 export interface Stmt extends Database.Statement {}
 
@@ -85,11 +97,6 @@ export function prepareDomainStatements(db: Database.Database) {
         pinned = CASE WHEN @set_pinned THEN @pinned ELSE pinned END,
         hidden = CASE WHEN @set_hidden THEN @hidden ELSE hidden END
       WHERE app_id = @app_id AND conv_id = @conv_id AND user_id = @user_id`),
-    // Monotonic and capped in one statement: max(read_seq, min(seq, last_seq)).
-    markRead: p(`UPDATE conversation_members SET read_seq = max(read_seq, min(@seq,
-        coalesce((SELECT c.last_seq FROM conversations c WHERE c.app_id = @app_id AND c.conv_id = @conv_id), 0)))
-      WHERE app_id = @app_id AND conv_id = @conv_id AND user_id = @user_id
-      RETURNING read_seq`).pluck(),
     // INDEXED BY: without ANALYZE statistics SQLite guesses the leading app_id
     // is selective and would scan the whole app's member rows by primary key.
     listMemberConversations: p(`SELECT cm.*, c.type, c.last_seq, c.last_message, c.updated_at

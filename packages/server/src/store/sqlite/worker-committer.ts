@@ -5,6 +5,7 @@ import type { CheckpointWorkerData } from './checkpoint-worker.js';
 import type { CommitWorkerData, FromWorker, ToWorker } from './commit-worker.js';
 import type { MessageCommits } from './inline-commits.js';
 import type { SeqBlock, SeqBlockRelease, SeqBlockRequest } from './seq-marks.js';
+import type { ReadPosition } from './statements.js';
 
 type Pending = { resolve: (m: FromWorker & { ok: true }) => void; reject: (err: unknown) => void };
 type Request = ToWorker extends infer T ? (T extends unknown ? Omit<T, 'id'> : never) : never;
@@ -86,6 +87,10 @@ export class WorkerCommitter implements MessageCommits {
 
   async markPublished(keys: readonly MessageKey[]): Promise<void> {
     await this.request({ op: 'mark', keys: keys.map(({ app_id, conv_id, seq }) => ({ app_id, conv_id, seq })) });
+  }
+
+  async markRead(q: ReadPosition): Promise<number | undefined> {
+    return (await this.request({ op: 'read', q: { app_id: q.app_id, conv_id: q.conv_id, user_id: q.user_id, seq: q.seq } })).readSeq;
   }
 
   async flushIndex(): Promise<void> {
