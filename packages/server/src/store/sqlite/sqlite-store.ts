@@ -23,43 +23,9 @@ import {
 import { guard } from './sqlite-errors.js';
 import { likeContains, likePrefix } from './search-text.js';
 import { patchParams, prepareDomainStatements, type DomainStatements } from './statements.js';
-import { createPrivateFile } from './private-file.js';
+import { openDatabase, type SqlitePragmas, type SqliteStoreOptions } from './sqlite-options.js';
 
-export interface SqliteStoreOptions {
-  /** database file; ':memory:' for a throwaway store (no WAL) */
-  path: string;
-  /** how long a write waits for another connection's lock before failing `unavailable` (default 5000 ms) */
-  busyTimeoutMs?: number;
-  /** clock for rows the interface gives no time for (delete-for-me, schema_version); default Date.now */
-  now?: () => number;
-  /**
-   * largest search scope (messages in the caller's conversations, or the one
-   * filtered on) answered by scanning it instead of the full-text index
-   * (default 50,000); 0 sends every query of 3+ characters over a non-empty scope to the index
-   */
-  searchScanMaxMessages?: number;
-  /** when the full-text index is written after commits (default: 20 ms after, 2,000 messages per transaction) */
-  searchIndexer?: SearchIndexerOptions;
-  /**
-   * run group commits, the indexing after them, seq reservations and outbox marks on a
-   * worker thread with its own connection, so the event loop is not held for them, and
-   * WAL checkpoints on a thread of their own (default false here; the platform's
-   * `sqlite_commit` option defaults to it; ignored for ':memory:', which cannot be
-   * shared with another connection)
-   */
-  commitOnWorker?: boolean;
-  /** with commitOnWorker: how often the checkpoint worker copies the WAL back (ms, default 100) */
-  walCheckpointMs?: number;
-}
-
-/** What the connection actually runs with (for diagnostics and tests). */
-export interface SqlitePragmas {
-  journal_mode: string;
-  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA */
-  synchronous: number;
-  busy_timeout: number;
-  foreign_keys: number;
-}
+export type { SqlitePragmas, SqliteStoreOptions } from './sqlite-options.js';
 
 interface Prepared {
   s: DomainStatements;
@@ -82,16 +48,17 @@ interface Prepared {
  *
  * Full-text indexing happens after the commit (SearchIndexer), in bigger
  * transactions; search is exact meanwhile (it scans what is not indexed yet).
- * With `commitOnWorker`, group commits and that indexing run on a worker
- * thread with its own connection (WorkerCommitter): the event loop keeps
- * serving frames while a batch is written and fsynced; everything else runs on
- * this connection.
+ * With `commitOnWorker`, every write of the send path runs on a worker
+ * thread with its own connection (WorkerCommitter: commits, that indexing,
+ * seq reservations, outbox marks, read receipts) and WAL checkpoints on a
+ * thread of their own: the event loop keeps serving frames while a batch is
+ * written and fsynced; reads and the other writes run on this connection.
  *
  * Limits: one writer at a time (SQLite); meant for one process. Calls other
  * than commits are synchronous under an async interface — each promise is
  * already settled when returned, and a long search blocks the event loop while
- * it runs. A write on this connection waits (busy_timeout) while the worker
- * holds the write lock for a commit.
+ * it runs. A write on this connection waits for the worker's transaction in
+ * progress to end; the worker starts no other meanwhile (WriteGate).
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -119,24 +86,7 @@ export class SqliteStore implements Store {
     this.commitOnWorker = opts.path !== ':memory:' && opts.commitOnWorker === true;
     this.commitPipelineDepth = this.commitOnWorker ? 4 : 1;
     this.walCheckpointMs = opts.walCheckpointMs ?? 100;
-    this.db = guard('open database', () => {
-      createPrivateFile(opts.path);
-      const db = new Database(opts.path);
-      try {
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = FULL');
-        db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
-        // No foreign keys are declared (see migrations.ts); enforcement stays off explicitly.
-        db.pragma('foreign_keys = OFF');
-        // Bounded ANALYZE for `PRAGMA optimize` at close, as SQLite recommends for
-        // long-lived connections; hot queries pin their indexes anyway.
-        db.pragma('analysis_limit = 400');
-        return db;
-      } catch (err) {
-        db.close();
-        throw err;
-      }
-    });
+    this.db = guard('open database', () => openDatabase(opts.path, this.busyTimeoutMs));
   }
 
   /**
