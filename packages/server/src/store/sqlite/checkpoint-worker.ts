@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { openDatabase } from './sqlite-options.js';
 
 /**
  * The WAL checkpointer beside the commit worker (WorkerCommitter): with
@@ -14,9 +14,8 @@ import Database from 'better-sqlite3';
 export interface CheckpointWorkerData { path: string; intervalMs: number }
 
 const data = workerData as CheckpointWorkerData;
-const db = new Database(data.path);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
+// a PASSIVE checkpoint never waits on the busy handler: no busy timeout needed
+const db = openDatabase(data.path, 0);
 db.pragma('wal_autocheckpoint = 0');
 
 const checkpoint = () => {

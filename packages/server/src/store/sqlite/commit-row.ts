@@ -1,6 +1,5 @@
-import type { MessageStatus, MessageType } from '@parley/protocol';
 import type { StoredMessage } from '../store.js';
-import { json } from './rows.js';
+import { json, messageFromSql } from './rows.js';
 import { searchableText } from './search-text.js';
 
 /**
@@ -25,20 +24,16 @@ export const R = {
 export function toCommitRow(m: StoredMessage): CommitRow {
   return [
     m.app_id, m.conv_id, m.seq, m.msg_id, m.sender, m.cmid, m.type,
-    // content is required JSON; `null` content is stored as JSON null rather than SQL NULL
+    // the columns as messageToSql makes them (content null is stored as JSON null), without its object per message
     JSON.stringify(m.content ?? null), json(m.mentions), m.reply_to ?? null, m.status, m.created_at, m.edited_at ?? null,
     searchableText(m.type, m.content),
   ];
 }
 
-/** The message as stored (what a read of the row gives back). */
+/** The message as stored (what a read of the row gives back): the row read as its columns. */
 export function messageOfRow(r: CommitRow): StoredMessage {
-  const m: StoredMessage = {
-    app_id: r[R.app_id], conv_id: r[R.conv_id], seq: r[R.seq], msg_id: r[R.msg_id], sender: r[R.sender], cmid: r[R.cmid],
-    type: r[R.type] as MessageType, content: JSON.parse(r[R.content]), status: r[R.status] as MessageStatus, created_at: r[R.created_at],
-  };
-  if (r[R.mentions] !== null) m.mentions = JSON.parse(r[R.mentions]!) as string[];
-  if (r[R.reply_to] !== null) m.reply_to = r[R.reply_to]!;
-  if (r[R.edited_at] !== null) m.edited_at = r[R.edited_at]!;
-  return m;
+  return messageFromSql({
+    app_id: r[R.app_id], conv_id: r[R.conv_id], seq: r[R.seq], msg_id: r[R.msg_id], sender: r[R.sender], cmid: r[R.cmid], type: r[R.type],
+    content: r[R.content], mentions: r[R.mentions], reply_to: r[R.reply_to], status: r[R.status], created_at: r[R.created_at], edited_at: r[R.edited_at],
+  });
 }

@@ -1,21 +1,19 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { StoreError, type MessageKey, type StoredMessage } from '../store.js';
 import type { CommitRow } from './commit-row.js';
-import { OutboxMarks } from './event-outbox.js';
-import { MessageWriter } from './message-writer.js';
-import { SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
+import { SendPathWrites } from './inline-commits.js';
+import type { SearchIndexerOptions } from './search-indexer.js';
+import type { SeqBlock, SeqBlockRelease, SeqBlockRequest } from './seq-marks.js';
+import { openDatabase } from './sqlite-options.js';
+import type { ReadPosition } from './statements.js';
 import { WriteGate } from './write-gate.js';
-import { SeqMarkWriter, type SeqBlock, type SeqBlockRelease, type SeqBlockRequest } from './seq-marks.js';
-import { guard } from './sqlite-errors.js';
-import { MARK_READ_SQL, type ReadPosition } from './statements.js';
 
 /**
  * The worker thread behind WorkerCommitter: its own connection to the store's
- * file (WAL, synchronous=FULL, as the main one), the MessageWriter that runs
- * each group commit, the SearchIndexer that indexes after it, and the seq
- * reservations and outbox marks (so the main thread never waits for this
- * connection's write lock on the send path). The main
+ * file (opened as the main one: WAL, synchronous=FULL) running the send
+ * path's writes (SendPathWrites: group commits, the indexing after them, seq
+ * reservations, outbox marks, read receipts), so the main thread never waits
+ * for this connection's write lock on the send path. The main
  * thread's event loop keeps reading frames and writing pushes while this
  * thread runs the B-tree work and waits for the fsync.
  */
@@ -42,18 +40,10 @@ export type FromWorker =
   | { id: number; ok: false; kind: StoreError['kind'] | null; message: string };
 
 const data = workerData as CommitWorkerData;
-const db = new Database(data.path);
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
-db.pragma('foreign_keys = OFF');
+const db = openDatabase(data.path, data.busyTimeoutMs);
 if (!data.autoCheckpoint) db.pragma('wal_autocheckpoint = 0');
 const gate = new WriteGate(data.gate);
-const writer = new MessageWriter(db);
-const indexer = new SearchIndexer(db, data.indexer, () => gate.pass());
-const seqMarks = new SeqMarkWriter(db);
-const outboxMarks = new OutboxMarks(db);
-const markRead = db.prepare(MARK_READ_SQL).pluck();
+const writes = new SendPathWrites(db, data.indexer, () => gate.pass());
 
 /** Most rows one merged transaction takes (the group committer's batches are up to 512 each). */
 const MAX_MERGED_ROWS = 2048;
@@ -72,11 +62,10 @@ function commitMerged(reqs: readonly CommitRequest[]): FromWorker[] {
   const rows = reqs.length === 1 ? reqs[0]!.rows : reqs.flatMap((r) => r.rows);
   let result;
   try {
-    result = writer.commit(rows);
+    result = writes.commit(rows);
   } catch (err) {
     return reqs.map((r) => failure(r.id, err));
   }
-  indexer.committed();
   const out: FromWorker[] = [];
   let start = 0;
   for (const r of reqs) {
@@ -97,27 +86,26 @@ function commitMerged(reqs: readonly CommitRequest[]): FromWorker[] {
 function answer(m: Exclude<ToWorker, CommitRequest>): FromWorker {
   switch (m.op) {
     case 'reserve':
-      return { id: m.id, ok: true, blocks: guard('reserve seq block', () => seqMarks.reserve(m.reqs)) };
+      return { id: m.id, ok: true, blocks: writes.reserveSeqBlocks(m.reqs) };
     case 'release':
-      guard('release seq blocks', () => seqMarks.release(m.blocks));
+      writes.releaseSeqBlocks(m.blocks);
       return { id: m.id, ok: true };
     case 'mark':
-      guard('mark events published', () => outboxMarks.markPublished(m.keys));
+      writes.markPublished(m.keys);
       return { id: m.id, ok: true };
     case 'read':
-      return { id: m.id, ok: true, readSeq: guard('mark read', () => markRead.get(m.q) as number | undefined) };
+      return { id: m.id, ok: true, readSeq: writes.markRead(m.q) };
     case 'auto-checkpoint':
       // the checkpoint worker is gone: this connection checkpoints inside its commits again
       db.pragma('wal_autocheckpoint = 1000');
       return { id: m.id, ok: true };
     case 'flush-index':
-      indexer.catchUp();
+      writes.flushIndex();
       return { id: m.id, ok: true };
     case 'close':
       try {
-        indexer.catchUp();
+        writes.close();
       } finally {
-        indexer.stop();
         db.close();
       }
       return { id: m.id, ok: true };

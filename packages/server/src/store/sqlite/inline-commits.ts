@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { CommitResult, MessageKey, StoredMessage } from '../store.js';
-import { toCommitRow } from './commit-row.js';
+import { toCommitRow, type CommitRow } from './commit-row.js';
 import { OutboxMarks } from './event-outbox.js';
-import { MessageWriter } from './message-writer.js';
+import { MessageWriter, type RowCommitResult } from './message-writer.js';
 import { SearchIndexer, type SearchIndexerOptions } from './search-indexer.js';
 import { SeqMarkWriter, type SeqBlock, type SeqBlockRelease, type SeqBlockRequest } from './seq-marks.js';
 import { guard } from './sqlite-errors.js';
@@ -32,53 +32,98 @@ export interface MessageCommits {
   close(): Promise<void>;
 }
 
-/** Runs them on the store's own connection, blocking the event loop for each (the default). */
-export class InlineCommits implements MessageCommits {
+/**
+ * The send path's writes on one connection, synchronous: what InlineCommits
+ * runs on the store's connection and the commit worker on its own. Store
+ * errors come out as StoreError (guard); `beforeIndexWrite` runs before each
+ * index transaction (the worker lets a waiting main-connection write go first).
+ */
+export class SendPathWrites {
   private readonly writer: MessageWriter;
   private readonly indexer: SearchIndexer;
   private readonly seqMarks: SeqMarkWriter;
   private readonly outboxMarks: OutboxMarks;
   private readonly markReadStmt: Database.Statement;
 
-  constructor(db: Database.Database, indexer: SearchIndexerOptions) {
+  constructor(db: Database.Database, indexer: SearchIndexerOptions, beforeIndexWrite?: () => void) {
     this.markReadStmt = db.prepare(MARK_READ_SQL).pluck();
     this.writer = new MessageWriter(db);
-    this.indexer = new SearchIndexer(db, indexer);
+    this.indexer = new SearchIndexer(db, indexer, beforeIndexWrite);
     this.seqMarks = new SeqMarkWriter(db);
     this.outboxMarks = new OutboxMarks(db);
   }
 
-  async commit(batch: StoredMessage[]): Promise<CommitResult> {
-    const r = this.writer.commit(batch.map(toCommitRow));
+  /** one transaction for the rows (MessageWriter), then an index pass within the indexer's delay */
+  commit(rows: readonly CommitRow[]): RowCommitResult {
+    const r = this.writer.commit(rows);
     this.indexer.committed();
-    return { duplicates: r.duplicates, conflicts: r.conflicts.map((i) => batch[i]!), not_members: r.not_members.map((i) => batch[i]!) };
+    return r;
   }
 
-  async reserveSeqBlocks(reqs: readonly SeqBlockRequest[]): Promise<SeqBlock[]> {
+  reserveSeqBlocks(reqs: readonly SeqBlockRequest[]): SeqBlock[] {
     return guard('reserve seq block', () => this.seqMarks.reserve(reqs));
   }
 
-  async releaseSeqBlocks(blocks: readonly SeqBlockRelease[]): Promise<void> {
+  releaseSeqBlocks(blocks: readonly SeqBlockRelease[]): void {
     guard('release seq blocks', () => this.seqMarks.release(blocks));
   }
 
-  async markPublished(keys: readonly MessageKey[]): Promise<void> {
+  markPublished(keys: readonly MessageKey[]): void {
     guard('mark events published', () => this.outboxMarks.markPublished(keys));
   }
 
-  async markRead(q: ReadPosition): Promise<number | undefined> {
+  markRead(q: ReadPosition): number | undefined {
     return guard('mark read', () => this.markReadStmt.get(q) as number | undefined);
   }
 
-  async flushIndex(): Promise<void> {
+  flushIndex(): void {
     guard('index messages', () => this.indexer.catchUp());
   }
 
-  async close(): Promise<void> {
+  /** index what is left and stop indexing */
+  close(): void {
     try {
       this.indexer.catchUp();
     } finally {
       this.indexer.stop();
     }
+  }
+}
+
+/** Runs them on the store's own connection, blocking the event loop for each (the default). */
+export class InlineCommits implements MessageCommits {
+  private readonly w: SendPathWrites;
+
+  constructor(db: Database.Database, indexer: SearchIndexerOptions) {
+    this.w = new SendPathWrites(db, indexer);
+  }
+
+  async commit(batch: StoredMessage[]): Promise<CommitResult> {
+    const r = this.w.commit(batch.map(toCommitRow));
+    return { duplicates: r.duplicates, conflicts: r.conflicts.map((i) => batch[i]!), not_members: r.not_members.map((i) => batch[i]!) };
+  }
+
+  async reserveSeqBlocks(reqs: readonly SeqBlockRequest[]): Promise<SeqBlock[]> {
+    return this.w.reserveSeqBlocks(reqs);
+  }
+
+  async releaseSeqBlocks(blocks: readonly SeqBlockRelease[]): Promise<void> {
+    this.w.releaseSeqBlocks(blocks);
+  }
+
+  async markPublished(keys: readonly MessageKey[]): Promise<void> {
+    this.w.markPublished(keys);
+  }
+
+  async markRead(q: ReadPosition): Promise<number | undefined> {
+    return this.w.markRead(q);
+  }
+
+  async flushIndex(): Promise<void> {
+    this.w.flushIndex();
+  }
+
+  async close(): Promise<void> {
+    this.w.close();
   }
 }

@@ -83,10 +83,7 @@ export function messageFromSql(r: MessageSql): StoredMessage {
     app_id: r.app_id, conv_id: r.conv_id, seq: r.seq, msg_id: r.msg_id, sender: r.sender, cmid: r.cmid,
     type: r.type as MessageType, content: JSON.parse(r.content), status: r.status as MessageStatus, created_at: r.created_at,
   };
-  if (r.mentions !== null) m.mentions = JSON.parse(r.mentions) as string[];
-  if (r.reply_to !== null) m.reply_to = r.reply_to;
-  if (r.edited_at !== null) m.edited_at = r.edited_at;
-  return m;
+  return withOptionalColumns(m, r);
 }
 
 /** messageFromSql without parsing the content: it stays the stored JSON text. */
@@ -95,6 +92,11 @@ export function messageTextFromSql(r: MessageSql): StoredMessageText {
     app_id: r.app_id, conv_id: r.conv_id, seq: r.seq, msg_id: r.msg_id, sender: r.sender, cmid: r.cmid,
     type: r.type as MessageType, content_json: r.content, status: r.status as MessageStatus, created_at: r.created_at,
   };
+  return withOptionalColumns(m, r);
+}
+
+/** The nullable message columns as optional fields: absent when NULL, so a read gives back what was written. */
+function withOptionalColumns<T extends Pick<StoredMessage, 'mentions' | 'reply_to' | 'edited_at'>>(m: T, r: MessageSql): T {
   if (r.mentions !== null) m.mentions = JSON.parse(r.mentions) as string[];
   if (r.reply_to !== null) m.reply_to = r.reply_to;
   if (r.edited_at !== null) m.edited_at = r.edited_at;
