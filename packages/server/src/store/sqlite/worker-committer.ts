@@ -104,7 +104,10 @@ export class WorkerCommitter implements MessageCommits {
     if (checkpointer) {
       const closed = new Promise((r) => checkpointer.once('exit', r));
       checkpointer.postMessage({ op: 'close' });
+      // bounded: a thread that does not end on its own within the grace is ended
+      const grace = setTimeout(() => void checkpointer.terminate(), 10_000);
       await closed;
+      clearTimeout(grace);
     }
     if (this.dead) return;
     try {
