@@ -21,7 +21,7 @@ test('bench --quick: every scenario runs and every correctness line holds', { ti
     assert.deepEqual(rep.notes.filter((n) => n.includes(' failed: ')), []);
     const ids = rep.rows.map((r) => r.id);
     for (const id of ['throughput', 'throughput-persisted', 'throughput-relay', 'peer-socketio', 'latency-50', 'latency-50-persisted', 'latency-80',
-      'fanout-max', 'fanout-max-net', 'fanout-rate', 'connections', 'history-ws', 'history-ws-bare', 'history-http', 'history-http-bare',
+      'fanout-max', 'fanout-max-ws', 'fanout-max-net', 'fanout-rate', 'connections', 'history-ws', 'history-ws-bare', 'history-http', 'history-http-bare',
       'search', 'search-zh3', 'search-zh2']) {
       assert.ok(ids.includes(id), `row ${id} missing (have ${ids.join(', ')})`);
     }

@@ -7,10 +7,11 @@ import { liteOf, parseMsgFast, parseOkIdFast, type MsgLite } from './frame-parse
 /**
  * One client connection of a load generator, over the transport of the
  * server under test. `ws` speaks Parley's protocol (and the relay's, which is
- * the same JSON); `net` is the same JSON, one object per line; `socketio`
- * maps `send` onto an emit with an ack callback.
+ * the same JSON); `tcp` is Parley's TCP framing (4-byte big-endian length +
+ * the same JSON); `net` is the same JSON, one object per line (the raw
+ * ceilings); `socketio` maps `send` onto an emit with an ack callback.
  */
-export type TransportKind = 'ws' | 'net' | 'socketio';
+export type TransportKind = 'ws' | 'tcp' | 'net' | 'socketio';
 
 export interface Creds { user: string; token: string; platform?: string }
 
@@ -84,6 +85,31 @@ export function openConn(kind: TransportKind, url: string, creds: Creds, h: Conn
           start = nl + 1;
         }
         buf = buf.slice(start);
+      });
+      sock.on('error', (err) => authDone(err));
+      sock.on('close', () => { authDone(new Error('closed before auth')); h.onClose?.(0); });
+    } else if (kind === 'tcp') {
+      const u = new URL(url);
+      const sock = net.connect({ host: u.hostname, port: Number(u.port), localAddress: opts.localAddress, noDelay: true });
+      const frame = (f: ClientFrame) => {
+        const body = Buffer.from(JSON.stringify(f));
+        const head = Buffer.allocUnsafe(4);
+        head.writeUInt32BE(body.length, 0);
+        sock.write(Buffer.concat([head, body]));
+      };
+      conn = { user: creds.user, send: frame, close: () => sock.destroy() };
+      let buf: Buffer = Buffer.alloc(0);
+      sock.on('connect', () => frame(authFrame));
+      sock.on('data', (chunk: Buffer) => {
+        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+        let off = 0;
+        while (buf.length - off >= 4) {
+          const len = buf.readUInt32BE(off);
+          if (buf.length - off - 4 < len) break;
+          dispatchText(buf.toString('utf8', off + 4, off + 4 + len), h, authDone);
+          off += 4 + len;
+        }
+        buf = off === 0 ? buf : buf.subarray(off);
       });
       sock.on('error', (err) => authDone(err));
       sock.on('close', () => { authDone(new Error('closed before auth')); h.onClose?.(0); });

@@ -30,6 +30,8 @@ export interface ParleyServer {
   pid: number;
   httpUrl: string;
   wsUrl: string;
+  /** Parley's TCP listener for native clients, tcp://host:port */
+  tcpUrl: string;
   dataDir: string;
   admin: Admin;
   apiKey: string;
@@ -61,15 +63,16 @@ export async function startParley(opts: ParleyOpts = {}): Promise<ParleyServer> 
     if (err.length > 20000) err = err.slice(-10000);
   });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const urls = await new Promise<{ http: string; ws: string }>((resolve, reject) => {
+  const urls = await new Promise<{ http: string; ws: string; tcp: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`parley did not start within 60 s:\n${out}\n${err}`)), 60000);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const ws = /WebSocket (ws:\/\/\S+)/.exec(out);
       const http = /HTTP API (http:\/\/\S+?)\/?\s/.exec(out);
-      if (ws && http) {
+      const tcp = /TCP (\S+:\d+)/.exec(out);
+      if (ws && http && tcp) {
         clearTimeout(timer);
-        resolve({ http: http[1], ws: ws[1] });
+        resolve({ http: http[1], ws: ws[1], tcp: `tcp://${tcp[1]}` });
       }
     });
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`parley exited (${code}) before listening:\n${out}\n${err}`)); });
@@ -81,7 +84,7 @@ export async function startParley(opts: ParleyOpts = {}): Promise<ParleyServer> 
   });
   const app = JSON.parse(readFileSync(join(dataDir, 'default-app.json'), 'utf8')) as { api_key: string };
   return {
-    pid: proc.pid!, httpUrl: urls.http, wsUrl: urls.ws, dataDir, apiKey: app.api_key,
+    pid: proc.pid!, httpUrl: urls.http, wsUrl: urls.ws, tcpUrl: urls.tcp, dataDir, apiKey: app.api_key,
     admin: new Admin(urls.http, app.api_key),
     async stop() {
       // SIGTERM drains and flushes; --cpu-prof writes its profile on that exit

@@ -31,7 +31,8 @@ export function headlines(rows: Row[]): Headline[] {
   ratio('1:1 sends/s, Parley persisted+acked ÷ persisted relay', byId(rows, 'throughput'), byId(rows, 'throughput-persisted'), sends, 0.8);
   ratio('1:1 sends/s, Parley persisted+acked ÷ ws relay', byId(rows, 'throughput'), byId(rows, 'throughput-relay'), sends, 0.5);
   ratio('1:1 sends/s, Parley ÷ Socket.IO (no storage)', byId(rows, 'throughput'), byId(rows, 'peer-socketio'), sends, null);
-  ratio('group fan-out deliveries/s, Parley ÷ raw net', byId(rows, 'fanout-max'), byId(rows, 'fanout-max-net'), deliveries, 0.8);
+  ratio('group fan-out deliveries/s, Parley (TCP clients) ÷ raw net', byId(rows, 'fanout-max'), byId(rows, 'fanout-max-net'), deliveries, 0.8);
+  ratio('group fan-out deliveries/s, Parley (WebSocket clients) ÷ raw net', byId(rows, 'fanout-max-ws'), byId(rows, 'fanout-max-net'), deliveries, null);
   const beside = (name: string, r: Row | undefined, c: Row | undefined) => {
     if (!r || r.p99_ms === null || Number.isNaN(r.p99_ms)) return;
     out.push({ name, value: r.p99_ms, unit: 'ms', target: `informational (ceiling in the same run: ${c?.p99_ms ?? '–'} ms)`, met: null });
