@@ -19,12 +19,16 @@ export class Pusher {
 
   toConns(conns: readonly ConnRef[], payload: string, exceptConnId?: string): number {
     const byLink = new Map<string, { link_id: string; boot_id?: string; conn_ids: string[] }>();
+    // a big group's connections mostly come in runs of one link: skip the key's string for a run
+    let last: { link_id: string; boot_id?: string; conn_ids: string[] } | undefined;
     for (const c of conns) {
       if (c.conn_id === exceptConnId) continue;
-      const key = `${c.link_id}\u0000${c.boot_id ?? ''}`;
-      let group = byLink.get(key);
-      if (!group) byLink.set(key, (group = { link_id: c.link_id, ...(c.boot_id ? { boot_id: c.boot_id } : {}), conn_ids: [] }));
-      group.conn_ids.push(c.conn_id);
+      if (!last || last.link_id !== c.link_id || last.boot_id !== c.boot_id) {
+        const key = `${c.link_id}\u0000${c.boot_id ?? ''}`;
+        last = byLink.get(key);
+        if (!last) byLink.set(key, (last = { link_id: c.link_id, ...(c.boot_id ? { boot_id: c.boot_id } : {}), conn_ids: [] }));
+      }
+      last.conn_ids.push(c.conn_id);
     }
     let n = 0;
     for (const g of byLink.values()) {
