@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { Packr, Unpackr } from 'msgpackr';
-import { UDP_HELLO_MIN_BYTES, UdpChannel, UdpType, decodeUdpDatagram, encodeUdpClose, type UdpDatagram } from '@parley/protocol/udp';
+import { UDP_HELLO_MIN_BYTES, UdpChannel, UdpType, decodeUdpDatagram, encodeUdpClose, randomCookie, type UdpDatagram } from '@parley/protocol/udp';
 import { ConnectionLostError, ParleyClient, udpConnection, type UdpConnectionOptions } from '../src/node.js';
 import { waitFor, within } from './helpers/wait.js';
 
@@ -22,6 +22,9 @@ class FakeUdpServer {
   /** drop everything from the client from now on (a server that went away without a word) */
   mute = false;
   dropped = 0;
+  /** sent in HELLO_OK; PINGs that carry it back are counted */
+  readonly cookie = randomCookie();
+  echoes = 0;
 
   private constructor(readonly socket: Socket) {
     socket.on('message', (buf, from) => {
@@ -40,9 +43,10 @@ class FakeUdpServer {
           oversize: () => undefined,
           gone: () => undefined,
         });
-        this.raw(this.channel.control(UdpType.hello_ok));
+        this.raw(this.channel.control(UdpType.hello_ok, this.cookie));
         return;
       }
+      if (d.type === UdpType.ping && Buffer.from(d.payload).equals(Buffer.from(this.cookie))) this.echoes++;
       this.channel?.receive(d as UdpDatagram);
     });
   }
@@ -100,6 +104,7 @@ test('UDP transport: padded HELLO, auth, then frames in MessagePack; garbage fro
   assert.ok(server.hellos.length >= 1 && server.hellos.every((n) => n === UDP_HELLO_MIN_BYTES), 'every HELLO is padded to 1,200 bytes');
   assert.equal(server.frames[0]!.op, 'auth');
   assert.equal(server.frames[0]!.token, 'tok:alice');
+  await waitFor(() => server.echoes >= 1, 'the HELLO_OK cookie echoed in a PING');
   server.raw(new Uint8Array([1, 2, 3]));
   server.raw(new Uint8Array(40).fill(0x50));
   const big = 'x'.repeat(5000); // several datagrams

@@ -192,6 +192,8 @@ export class RawUdpClient {
   readonly datagrams: { size: number; d: UdpDatagram | string }[] = [];
   readonly channel: UdpChannel;
   bytesSent = 0;
+  /** answer each HELLO_OK / REBIND_OK cookie with a PING carrying it, as the SDK does (off: a spoofer) */
+  echoCookie = true;
   private waiters: (() => void)[] = [];
 
   private constructor(private socket: Socket, readonly port: number, readonly connId: string, channel: Partial<UdpChannelOptions>) {
@@ -270,7 +272,12 @@ export class RawUdpClient {
     socket.on('message', (buf) => {
       const d = decodeUdpDatagram(buf);
       this.datagrams.push({ size: buf.length, d });
-      if (typeof d !== 'string' && d.connId === this.connId) this.channel.receive(d);
+      if (typeof d !== 'string' && d.connId === this.connId) {
+        this.channel.receive(d);
+        if (this.echoCookie && (d.type === UdpType.hello_ok || d.type === UdpType.rebind_ok) && d.payload.length > 0) {
+          this.raw(this.channel.control(UdpType.ping, d.payload));
+        }
+      }
       this.wake();
     });
   }

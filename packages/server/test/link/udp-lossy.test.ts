@@ -160,6 +160,7 @@ describe('UDP end to end through a lossy relay', () => {
     const events = new Map((await p.metrics.udpEvents.get()).values.map((v) => [v.labels.event, v.value]));
     assert.equal(events.get('rebind'), 1, 'the server moved alice to her new address once');
     assert.ok(a.udp.stats.proves >= 1, 'alice was asked to prove it');
+    assert.equal(events.get('address_validated'), 3, 'cookies echoed: alice and bob after HELLO, alice after the move');
     assert.equal(a.c.session!.conn_id, aliceConn);
     assert.deepEqual(a.states, ['connecting', 'open']);
     assert.deepEqual(b.states, ['connecting', 'open']);
@@ -189,7 +190,7 @@ describe('UDP end to end through a lossy relay', () => {
       `proves ${a.udp.stats.proves} rebinds ${events.get('rebind')}; ` +
       `hostile: ${ATTACK_ROUNDS} rounds, ${[...attacker.sent.byEvent.values()].reduce((x, n) => x + n, 0)} datagrams (${attacker.sent.bytes} B) in, ` +
       `${attacker.got.length} (${attacker.got.reduce((x, n) => x + n, 0)} B) back; ` +
-      `counted ${[...events].filter(([e]) => /^garbage_|hello_short|address_mismatch|rebind_refused|prove$/.test(String(e))).map(([e, n]) => `${e} ${n}`).join(', ')}`,
+      `counted ${[...events].filter(([e]) => /^garbage_|hello_short|address_|rebind_refused|prove$|cookie_resent|amplification_held/.test(String(e))).map(([e, n]) => `${e} ${n}`).join(', ')}`,
     );
   });
 });

@@ -189,6 +189,27 @@ describe('link UDP wire', () => {
     assert.ok(c.frames.every((f) => f.code === 'unauthenticated'));
   });
 
+  it('a token does not validate an address: until the client echoes the cookie, the server sends no more than it got', async () => {
+    const { r, port, ev } = await start();
+    const c = await raw(port);
+    // A spoofer with a valid token of its own: it never sees what the server sends to the address it claims.
+    c.echoCookie = false;
+    assert.equal((await c.login(await r.token('alice'))).op, 'ok');
+    const conn = (r.dispatcher.of('open')[0] as { session: { conn_id: string; link_id: string } }).session;
+    const big = 'y'.repeat(30_000);
+    r.dispatcher.down({ kind: 'send', link_id: conn.link_id, conn_id: conn.conn_id, payload: JSON.stringify({ op: 'typing', conv_id: big, user_id: 'bob' }) });
+    await waitUntil(() => (ev.get('amplification_held') ?? 0) > 0, 'the push held back by the credit');
+    const received = () => c.datagrams.reduce((n, x) => n + x.size, 0);
+    assert.ok(received() <= c.bytesSent, `received ${received()} > sent ${c.bytesSent}`);
+    assert.equal(c.frames.length, 0, 'the 30 KB push did not go out');
+    // The real client echoes the cookie of its HELLO_OK: the address is validated and the push flows.
+    const helloOk = c.datagrams.find((x) => typeof x.d !== 'string' && x.d.type === UdpType.hello_ok)!.d as UdpDatagram;
+    assert.equal(helloOk.payload.length, 8, 'HELLO_OK carries an 8-byte cookie');
+    c.raw(c.channel.control(UdpType.ping, helloOk.payload));
+    assert.equal((await c.next('the push once validated')).conv_id, big);
+    assert.equal(ev.get('address_validated'), 1);
+  });
+
   it('datagrams over the per-address rate are dropped and counted', async () => {
     const { port, ev } = await start({}, { ratePerSec: 10, rateBurst: 20 });
     const c = await raw(port);
@@ -277,6 +298,28 @@ describe('link UDP wire', () => {
     assert.equal(ev.get('rebind'), 1);
     c.send({ op: 'convs', id: 6 });
     assert.equal((await c.next('answer at the new address')).id, 6);
+    assert.equal(ev.get('address_validated'), 2, 'the cookies of HELLO_OK and of REBIND_OK were echoed');
+
+    // A second move, by someone holding the token who claims an address it does not receive at:
+    // until the REBIND_OK cookie comes back, that address gets no more bytes than came from it.
+    await c.newSocket();
+    c.echoCookie = false;
+    const [sent, at] = [c.bytesSent, c.datagrams.length];
+    const poke = setInterval(() => c.raw(c.channel.control(UdpType.ping)), 50); // PROVEs are spaced 100 ms apart
+    await c.until(() => c.got(UdpType.prove) >= 2, 'second prove').finally(() => clearInterval(poke));
+    c.raw(c.channel.control(UdpType.rebind, new TextEncoder().encode(await r.token('alice'))));
+    await c.until(() => c.got(UdpType.rebind_ok) === 2, 'second rebind_ok');
+    const conn = (r.dispatcher.of('open')[0] as { session: { conn_id: string; link_id: string } }).session;
+    const big = 'm'.repeat(20_000);
+    r.dispatcher.down({ kind: 'send', link_id: conn.link_id, conn_id: conn.conn_id, payload: JSON.stringify({ op: 'typing', conv_id: big, user_id: 'bob' }) });
+    await waitUntil(() => (ev.get('amplification_held') ?? 0) > 0, 'held at the unvalidated address');
+    const got = c.datagrams.slice(at).reduce((n, x) => n + x.size, 0);
+    assert.ok(got <= c.bytesSent - sent, `the new address got ${got} bytes for ${c.bytesSent - sent}`);
+    assert.equal(c.frames.length, 0);
+    const rebindOk = c.datagrams.slice(at).find((x) => typeof x.d !== 'string' && x.d.type === UdpType.rebind_ok)!.d as UdpDatagram;
+    c.raw(c.channel.control(UdpType.ping, rebindOk.payload));
+    assert.equal((await c.next('the push once the new address is validated')).conv_id, big);
+    assert.equal(ev.get('address_validated'), 3);
     assert.equal(r.dispatcher.of('close').length, 0, 'the session survived');
     assert.equal(r.dispatcher.of('open').length, 1);
   });
