@@ -258,7 +258,7 @@ describe('link UDP wire', () => {
   });
 
   it("the SDK's keepalive PINGs are answered and hold an otherwise silent connection past idleMs", async () => {
-    const IDLE = 2000;
+    const IDLE = 3000;
     const KEEPALIVE = 50;
     const { r, port, ev } = await start({ heartbeatMs: 60_000 }, { idleMs: IDLE });
     const relay = await LossyRelay.start(port); // clean: only counts what crosses it
