@@ -25,17 +25,23 @@ export const UDP_MAX_PAYLOAD_BYTES = UDP_MAX_DATAGRAM_BYTES - UDP_HEADER_BYTES;
 /** A HELLO shorter than this is dropped: it pays for every reply sent before auth. */
 export const UDP_HELLO_MIN_BYTES = UDP_MAX_DATAGRAM_BYTES;
 export const UDP_CONN_ID_BYTES = 8;
+/**
+ * HELLO_OK and REBIND_OK carry a random cookie that the client echoes in a PING: proof that it
+ * receives at the address it sends from. Until then the server sends that address no more
+ * bytes than it received from it, whatever token the client showed.
+ */
+export const UDP_COOKIE_BYTES = 8;
 
 export const UdpType = {
   /** client → server: open a connection (padded to UDP_HELLO_MIN_BYTES) */
   hello: 1,
-  /** server → client: connection open; header only */
+  /** server → client: connection open; payload the address cookie (repeated while the client has not echoed it) */
   hello_ok: 2,
   /** a piece of one protocol frame (MessagePack), numbered */
   data: 3,
   /** acknowledgement only; header only */
   ack: 4,
-  /** keepalive (NAT mapping); answered by an ack */
+  /** keepalive (NAT mapping); answered by an ack; payload the last cookie received (may be empty) */
   ping: 5,
   /** either side: the connection is over; payload uint16 close code + UTF-8 reason */
   close: 6,
@@ -45,7 +51,7 @@ export const UdpType = {
   prove: 8,
   /** client → server: the session's token (UTF-8); switches the session to this address */
   rebind: 9,
-  /** server → client: the new address is accepted; header only */
+  /** server → client: the new address is accepted; payload the cookie of the new address */
   rebind_ok: 10,
 } as const;
 export type UdpTypeCode = (typeof UdpType)[keyof typeof UdpType];
@@ -118,6 +124,10 @@ export function decodeUdpClose(payload: Uint8Array): { code: number; reason: str
   if (payload.length < 2) return { code: 1006, reason: '' };
   const code = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint16(0, false);
   return { code, reason: new TextDecoder().decode(payload.subarray(2)) };
+}
+
+export function randomCookie(): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(UDP_COOKIE_BYTES));
 }
 
 export function randomConnId(): string {

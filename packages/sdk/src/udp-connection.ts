@@ -75,6 +75,8 @@ function openUdp(host: string, port: number, options: UdpConnectionOptions, hand
     let opened = false;
     let done = false;
     let token: string | undefined;
+    /** the server's cookie for our current address, echoed in PINGs (docs/protocol.md "Protection") */
+    let cookie: Uint8Array | undefined;
     let helloTimer: ReturnType<typeof setTimeout> | undefined;
     let keepalive: ReturnType<typeof setInterval> | undefined;
     let closeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -83,6 +85,13 @@ function openUdp(host: string, port: number, options: UdpConnectionOptions, hand
 
     const emit = (d: Uint8Array) => {
       if (!done) socket.send(d, (err) => err && finish({ code: 1006, reason: err.message }));
+    };
+    const ping = () => emit(channel.control(UdpType.ping, cookie));
+    /** HELLO_OK and REBIND_OK carry the cookie; the server holds data back until we echo it. */
+    const echo = (payload: Uint8Array) => {
+      if (payload.length === 0) return;
+      cookie = payload.slice();
+      ping();
     };
     const channel = new UdpChannel(connId, { maxFrameBytes: 4 * 1024 * 1024, ...options.channel }, {
       emit,
@@ -155,11 +164,12 @@ function openUdp(host: string, port: number, options: UdpConnectionOptions, hand
       switch (d.type) {
         case UdpType.hello_ok:
           channel.receive(d);
+          echo(d.payload); // the first answer, or the server reminding us of the cookie
           if (opened) return;
           opened = true;
           clearTimeout(helloTimer);
           stats.connections++;
-          keepalive = setInterval(() => emit(channel.control(UdpType.ping)), options.keepaliveMs ?? 15_000);
+          keepalive = setInterval(ping, options.keepaliveMs ?? 15_000);
           keepalive.unref?.();
           return resolve(conn);
         case UdpType.data:
@@ -173,6 +183,7 @@ function openUdp(host: string, port: number, options: UdpConnectionOptions, hand
         case UdpType.rebind_ok:
           stats.rebinds++;
           channel.receive(d);
+          echo(d.payload);
           return channel.resendAll();
         case UdpType.close: {
           channel.receive(d);

@@ -1,10 +1,10 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { Packr, Unpackr } from 'msgpackr';
-import { UDP_HELLO_MIN_BYTES, UdpChannel, UdpType, decodeUdpDatagram, encodeUdpClose, type UdpDatagram } from '@parley/protocol/udp';
-import { ConnectionLostError, ParleyClient, udpConnection } from '../src/node.js';
+import { UDP_HELLO_MIN_BYTES, UdpChannel, UdpType, decodeUdpDatagram, encodeUdpClose, randomCookie, type UdpDatagram } from '@parley/protocol/udp';
+import { ConnectionLostError, ParleyClient, udpConnection, type UdpConnectionOptions } from '../src/node.js';
 import { waitFor, within } from './helpers/wait.js';
 
 const packr = new Packr({ useRecords: false });
@@ -19,9 +19,19 @@ class FakeUdpServer {
   readonly frames: Record<string, unknown>[] = [];
   channel: UdpChannel | undefined;
   peer: RemoteInfo | undefined;
+  /** drop everything from the client from now on (a server that went away without a word) */
+  mute = false;
+  dropped = 0;
+  /** sent in HELLO_OK; PINGs that carry it back are counted */
+  readonly cookie = randomCookie();
+  echoes = 0;
 
   private constructor(readonly socket: Socket) {
     socket.on('message', (buf, from) => {
+      if (this.mute) {
+        this.dropped++;
+        return;
+      }
       const d = decodeUdpDatagram(buf);
       if (typeof d === 'string') return;
       this.peer = from;
@@ -33,9 +43,10 @@ class FakeUdpServer {
           oversize: () => undefined,
           gone: () => undefined,
         });
-        this.raw(this.channel.control(UdpType.hello_ok));
+        this.raw(this.channel.control(UdpType.hello_ok, this.cookie));
         return;
       }
+      if (d.type === UdpType.ping && Buffer.from(d.payload).equals(Buffer.from(this.cookie))) this.echoes++;
       this.channel?.receive(d as UdpDatagram);
     });
   }
@@ -73,18 +84,27 @@ class FakeUdpServer {
   }
 }
 
-test('UDP transport: padded HELLO, auth, then frames in MessagePack; garbage from the server is ignored and counted', async (t) => {
+/** A fake server and an SDK client connected to it over UDP, both closed after the test; `errors` are the client's state errors. */
+async function connected(t: TestContext, options: UdpConnectionOptions = {}) {
   const server = await FakeUdpServer.start();
-  const udp = udpConnection('127.0.0.1', server.port);
+  const udp = udpConnection('127.0.0.1', server.port, options);
   const client = new ParleyClient({ connect: udp, token: 'tok:alice', reconnect: false });
   t.after(async () => {
     await client.close();
     await server.stop();
   });
   await within(client.connect(), 'connect');
+  const errors: string[] = [];
+  client.on('state', (s) => s.error && errors.push(s.error.message));
+  return { server, udp, client, errors };
+}
+
+test('UDP transport: padded HELLO, auth, then frames in MessagePack; garbage from the server is ignored and counted', async (t) => {
+  const { server, udp, client } = await connected(t);
   assert.ok(server.hellos.length >= 1 && server.hellos.every((n) => n === UDP_HELLO_MIN_BYTES), 'every HELLO is padded to 1,200 bytes');
   assert.equal(server.frames[0]!.op, 'auth');
   assert.equal(server.frames[0]!.token, 'tok:alice');
+  await waitFor(() => server.echoes >= 1, 'the HELLO_OK cookie echoed in a PING');
   server.raw(new Uint8Array([1, 2, 3]));
   server.raw(new Uint8Array(40).fill(0x50));
   const big = 'x'.repeat(5000); // several datagrams
@@ -98,15 +118,7 @@ test('UDP transport: padded HELLO, auth, then frames in MessagePack; garbage fro
 });
 
 test('UDP transport: a CLOSE from the server ends the connection with its code', async (t) => {
-  const server = await FakeUdpServer.start();
-  const client = new ParleyClient({ connect: udpConnection('127.0.0.1', server.port), token: 'tok:alice', reconnect: false });
-  t.after(async () => {
-    await client.close();
-    await server.stop();
-  });
-  await within(client.connect(), 'connect');
-  const errors: string[] = [];
-  client.on('state', (s) => s.error && errors.push(s.error.message));
+  const { server, client, errors } = await connected(t);
   server.raw(server.channel!.control(UdpType.close, encodeUdpClose(4003, 'heartbeat timeout')));
   await waitFor(() => client.state === 'closed', 'closed');
   assert.deepEqual(errors, ['connection closed (4003 heartbeat timeout)']);
@@ -123,4 +135,17 @@ test('UDP transport: nobody answering the HELLOs fails the connection attempt', 
   } finally {
     silent.close();
   }
+});
+
+test('UDP transport: a server that stops acknowledging is gone after the resends; the client reports a lost connection', async (t) => {
+  const { server, udp, client, errors } = await connected(t, { channel: { initialRtoMs: 20, minRtoMs: 10, maxRtoMs: 80, maxResends: 3 } });
+  server.mute = true;
+  const request = client.request('convs', {}, { timeoutMs: 60_000 });
+  await assert.rejects(within(request, 'request fails', 30_000), ConnectionLostError);
+  await waitFor(() => client.state === 'closed', 'closed');
+  assert.deepEqual(errors, ['connection closed (1006 the server stopped acknowledging)']);
+  const stats = udp.stats;
+  assert.equal(stats.resends, 3, 'the request packet was resent maxResends times, then given up');
+  assert.ok(server.dropped >= 4, 'the first send and its resends reached the silent server');
+  assert.equal(stats.connections, 1);
 });

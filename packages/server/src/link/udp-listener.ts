@@ -115,7 +115,7 @@ export class UdpListener {
     const wire = this.wires.get(d.connId);
     if (!wire) return this.unknown(d, buf.length, from);
     if (sameAddress(wire.address, from)) return wire.receive(d, buf.length);
-    this.fromNewAddress(wire, d, from);
+    this.fromNewAddress(wire, d, buf.length, from);
   }
 
   private unknown(d: UdpDatagram, size: number, from: RemoteInfo): void {
@@ -139,9 +139,9 @@ export class UdpListener {
   }
 
   /** A known connection id from another address: NAT rebinding, a network switch, or someone guessing. */
-  private fromNewAddress(wire: UdpWire, d: UdpDatagram, from: RemoteInfo): void {
+  private fromNewAddress(wire: UdpWire, d: UdpDatagram, size: number, from: RemoteInfo): void {
     if (!wire.authenticated) return this.deps.count('address_mismatch');
-    if (d.type === UdpType.rebind) return this.rebind(wire, d, from);
+    if (d.type === UdpType.rebind) return this.rebind(wire, d, size, from);
     if (d.type === UdpType.close || d.type === UdpType.hello) return this.deps.count('address_mismatch');
     const now = Date.now();
     if (now - (this.lastProve.get(wire.connId) ?? 0) < (this.opts.proveIntervalMs ?? 100)) return this.deps.count('address_mismatch');
@@ -150,7 +150,7 @@ export class UdpListener {
     this.reply(UdpType.prove, wire.connId, from);
   }
 
-  private rebind(wire: UdpWire, d: UdpDatagram, from: RemoteInfo): void {
+  private rebind(wire: UdpWire, d: UdpDatagram, size: number, from: RemoteInfo): void {
     if (this.rebinding.has(wire.connId)) return; // one verification at a time per connection
     this.rebinding.add(wire.connId);
     const token = Buffer.from(d.payload).toString('utf8');
@@ -160,7 +160,7 @@ export class UdpListener {
         const info = wire.session?.info;
         if (info && this.wires.get(wire.connId) === wire && claims.app_id === info.app_id && claims.user_id === info.user_id) {
           this.deps.count('rebind');
-          wire.moveTo(to);
+          wire.moveTo(to, size);
         } else {
           this.deps.count('rebind_refused');
         }

@@ -2,7 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { Packr, Unpackr } from 'msgpackr';
 import {
-  UDP_HELLO_MIN_BYTES, UdpChannel, UdpType, decodeUdpDatagram, randomConnId, type UdpChannelOptions, type UdpDatagram,
+  UDP_HELLO_MIN_BYTES, UdpChannel, UdpType, decodeUdpDatagram, encodeUdpDatagram, randomConnId, type UdpChannelOptions, type UdpDatagram,
 } from '@parley/protocol/udp';
 import { within, WAIT_MS, type Frame } from './helpers.js';
 
@@ -33,12 +33,16 @@ class Direction {
   dropped = 0;
   duplicated = 0;
   reordered = 0;
+  /** datagrams offered to this direction, by UDP type (before any impairment) */
+  readonly types = new Map<number, number>();
   private held: (() => void) | undefined;
   private heldTimer: NodeJS.Timeout | undefined;
 
   constructor(public imp: Impairment, private readonly rnd: () => number) {}
 
-  pass(send: () => void): void {
+  pass(buf: Buffer, send: () => void): void {
+    const d = decodeUdpDatagram(buf);
+    if (typeof d !== 'string') this.types.set(d.type, (this.types.get(d.type) ?? 0) + 1);
     if (this.rnd() < this.imp.drop) {
       this.dropped++;
       return;
@@ -80,6 +84,8 @@ export class LossyRelay {
   readonly down: Direction;
   private readonly front: Socket;
   private readonly clients = new Map<string, { from: RemoteInfo; upstream: Socket }>();
+  /** connection ids seen going up, in order of first sight */
+  readonly connIds = new Set<string>();
   private closed = false;
 
   private constructor(front: Socket, private readonly target: number, imp: { up: Impairment; down: Impairment }, seed: number) {
@@ -95,7 +101,8 @@ export class LossyRelay {
         this.clients.set(key, c);
       }
       const upstream = c.upstream;
-      this.up.pass(() => this.sendSafe(upstream, buf, this.target));
+      if (buf.length >= 12) this.connIds.add(buf.subarray(4, 12).toString('hex'));
+      this.up.pass(buf, () => this.sendSafe(upstream, buf, this.target));
     });
   }
 
@@ -135,7 +142,7 @@ export class LossyRelay {
   private upstream(client: RemoteInfo): Socket {
     const s = createSocket('udp4');
     s.bind(0, '127.0.0.1');
-    s.on('message', (buf) => this.down.pass(() => this.sendSafe(this.front, buf, client.port)));
+    s.on('message', (buf) => this.down.pass(buf, () => this.sendSafe(this.front, buf, client.port)));
     s.on('error', () => undefined);
     return s;
   }
@@ -148,6 +155,27 @@ export class LossyRelay {
       // an upstream socket closed by rebind() while a datagram was held
     }
   }
+}
+
+/**
+ * One datagram of each malformed kind, with the `udpEvents` event the listener counts it
+ * under: too short, another magic, version or type, bad flags (DATA without a packet
+ * number), and a HELLO too small to pay for its answer. None of them may be answered.
+ */
+export function malformedDatagrams(connId: string): { bytes: Uint8Array; event: string }[] {
+  const header = (type: number, packet = 0) => encodeUdpDatagram({ type: type as never, flags: 0, connId, packet, ack: 0, ackBits: 0 });
+  const v2 = header(UdpType.ping);
+  v2[1] = 0x20 | UdpType.ping;
+  const t15 = header(UdpType.ping);
+  t15[1] = 0x10 | 15;
+  return [
+    { bytes: new Uint8Array([1, 2, 3]), event: 'garbage_short' },
+    { bytes: new Uint8Array(64).fill(0xff), event: 'garbage_magic' },
+    { bytes: v2, event: 'garbage_version' },
+    { bytes: t15, event: 'garbage_type' },
+    { bytes: header(UdpType.data), event: 'garbage_flags' },
+    { bytes: encodeUdpDatagram({ type: UdpType.hello, flags: 0, connId, packet: 0, ack: 0, ackBits: 0 }, undefined, UDP_HELLO_MIN_BYTES - 1), event: 'hello_short' },
+  ];
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
@@ -164,6 +192,8 @@ export class RawUdpClient {
   readonly datagrams: { size: number; d: UdpDatagram | string }[] = [];
   readonly channel: UdpChannel;
   bytesSent = 0;
+  /** answer each HELLO_OK / REBIND_OK cookie with a PING carrying it, as the SDK does (off: a spoofer) */
+  echoCookie = true;
   private waiters: (() => void)[] = [];
 
   private constructor(private socket: Socket, readonly port: number, readonly connId: string, channel: Partial<UdpChannelOptions>) {
@@ -242,7 +272,12 @@ export class RawUdpClient {
     socket.on('message', (buf) => {
       const d = decodeUdpDatagram(buf);
       this.datagrams.push({ size: buf.length, d });
-      if (typeof d !== 'string' && d.connId === this.connId) this.channel.receive(d);
+      if (typeof d !== 'string' && d.connId === this.connId) {
+        this.channel.receive(d);
+        if (this.echoCookie && (d.type === UdpType.hello_ok || d.type === UdpType.rebind_ok) && d.payload.length > 0) {
+          this.raw(this.channel.control(UdpType.ping, d.payload));
+        }
+      }
       this.wake();
     });
   }

@@ -5,7 +5,7 @@ import { UDP_HEADER_BYTES, UDP_HELLO_MIN_BYTES, UdpType, decodeUdpClose, encodeU
 import { ParleyClient, udpConnection } from '@parley/sdk/node';
 import type { UdpListenerOptions } from '../../src/link/udp-listener.js';
 import { startRig, waitUntil, within, type Rig } from './helpers.js';
-import { LossyRelay, RawUdpClient, eventCounter } from './udp-helpers.js';
+import { LossyRelay, RawUdpClient, eventCounter, malformedDatagrams } from './udp-helpers.js';
 
 const LONG = 20_000;
 const FAST = { initialRtoMs: 50, minRtoMs: 20, maxRtoMs: 500 };
@@ -138,30 +138,22 @@ describe('link UDP wire', () => {
     const good = await raw(port);
     assert.equal((await good.login(await r.token())).op, 'ok');
     const bad = await raw(port);
-    const header = (type: number, packet = 0) => encodeUdpDatagram({ type: type as never, flags: 0, connId: bad.connId, packet, ack: 0, ackBits: 0 });
-    bad.raw(new Uint8Array([1, 2, 3])); // short
-    bad.raw(new Uint8Array(64).fill(0xff)); // bad magic
-    const v2 = header(UdpType.ping);
-    v2[1] = 0x20 | UdpType.ping;
-    bad.raw(v2); // unknown version
-    const t15 = header(UdpType.ping);
-    t15[1] = 0x10 | 15;
-    bad.raw(t15); // unknown type
-    bad.raw(header(UdpType.data)); // data without a packet number
-    bad.hello(UDP_HELLO_MIN_BYTES - 1); // a HELLO too small to pay for the replies
+    const kinds = malformedDatagrams(bad.connId);
+    for (const k of kinds) bad.raw(k.bytes);
     for (let i = 0; i < 200; i++) bad.raw(crypto.getRandomValues(new Uint8Array(1 + (i % 1300))));
     // On an authenticated connection: a body that is not MessagePack, then one that is not an object.
     good.channel.send(new Uint8Array([0xc1, 0xc1, 0xc1]));
     assert.equal((await good.next('bad_frame')).code, 'bad_frame');
     good.channel.send(new Packr({ useRecords: false }).pack([1, 2, 3]));
     assert.equal((await good.next('bad_frame')).code, 'bad_frame');
+    // Server-only types from the client, on its own connection and address: counted, not acted on.
+    good.raw(good.channel.control(UdpType.reset));
+    good.raw(good.channel.control(UdpType.rebind_ok));
     good.send({ op: 'convs', id: 9 });
     assert.deepEqual(await good.next('answer after garbage'), { op: 'ok', id: 9, data: { op: 'convs' } });
-    await waitUntil(() => (ev.get('garbage_short') ?? 0) >= 1 && (ev.get('hello_short') ?? 0) === 1, 'garbage counted');
-    assert.ok((ev.get('garbage_magic') ?? 0) >= 1);
-    assert.ok((ev.get('garbage_version') ?? 0) >= 1);
-    assert.ok((ev.get('garbage_type') ?? 0) >= 1);
-    assert.ok((ev.get('garbage_flags') ?? 0) >= 1);
+    await waitUntil(() => kinds.every((k) => (ev.get(k.event) ?? 0) >= 1), 'garbage counted');
+    assert.equal(ev.get('hello_short'), 1);
+    assert.equal(ev.get('unexpected_type'), 2);
     assert.equal(ev.get('bad_frame'), 1, 'the non-MessagePack body (the array is valid MessagePack, refused by the schema)');
     // Nothing answered the garbage, not even the short HELLO.
     assert.equal(bad.datagrams.length, 0);
@@ -195,6 +187,27 @@ describe('link UDP wire', () => {
     assert.ok(received <= c.bytesSent, `received ${received} > sent ${c.bytesSent}`);
     assert.ok(c.datagrams.every((x) => x.size <= UDP_HELLO_MIN_BYTES));
     assert.ok(c.frames.every((f) => f.code === 'unauthenticated'));
+  });
+
+  it('a token does not validate an address: until the client echoes the cookie, the server sends no more than it got', async () => {
+    const { r, port, ev } = await start();
+    const c = await raw(port);
+    // A spoofer with a valid token of its own: it never sees what the server sends to the address it claims.
+    c.echoCookie = false;
+    assert.equal((await c.login(await r.token('alice'))).op, 'ok');
+    const conn = (r.dispatcher.of('open')[0] as { session: { conn_id: string; link_id: string } }).session;
+    const big = 'y'.repeat(30_000);
+    r.dispatcher.down({ kind: 'send', link_id: conn.link_id, conn_id: conn.conn_id, payload: JSON.stringify({ op: 'typing', conv_id: big, user_id: 'bob' }) });
+    await waitUntil(() => (ev.get('amplification_held') ?? 0) > 0, 'the push held back by the credit');
+    const received = () => c.datagrams.reduce((n, x) => n + x.size, 0);
+    assert.ok(received() <= c.bytesSent, `received ${received()} > sent ${c.bytesSent}`);
+    assert.equal(c.frames.length, 0, 'the 30 KB push did not go out');
+    // The real client echoes the cookie of its HELLO_OK: the address is validated and the push flows.
+    const helloOk = c.datagrams.find((x) => typeof x.d !== 'string' && x.d.type === UdpType.hello_ok)!.d as UdpDatagram;
+    assert.equal(helloOk.payload.length, 8, 'HELLO_OK carries an 8-byte cookie');
+    c.raw(c.channel.control(UdpType.ping, helloOk.payload));
+    assert.equal((await c.next('the push once validated')).conv_id, big);
+    assert.equal(ev.get('address_validated'), 1);
   });
 
   it('datagrams over the per-address rate are dropped and counted', async () => {
@@ -244,6 +257,28 @@ describe('link UDP wire', () => {
     assert.equal(ev.get('idle_expired'), 1);
   });
 
+  it("the SDK's keepalive PINGs are answered and hold an otherwise silent connection past idleMs", async () => {
+    const IDLE = 3000;
+    const KEEPALIVE = 50;
+    const { r, port, ev } = await start({ heartbeatMs: 60_000 }, { idleMs: IDLE });
+    const relay = await LossyRelay.start(port); // clean: only counts what crosses it
+    cleanups.push(() => relay.close());
+    const udp = udpConnection('127.0.0.1', relay.port, { keepaliveMs: KEEPALIVE });
+    const client = new ParleyClient({ connect: udp, token: await r.token('alice'), reconnect: false });
+    cleanups.push(() => client.close());
+    await within(client.connect(), 'connect');
+    const conn = client.session!.conn_id;
+    // No frames for this long (the session heartbeat is 60 s): only PINGs cross, enough of them to span 2 × idleMs.
+    const pings = Math.ceil((2 * IDLE) / KEEPALIVE) + 10;
+    await waitUntil(() => (relay.up.types.get(UdpType.ping) ?? 0) >= pings, `${pings} keepalive PINGs`, 60_000);
+    assert.ok((relay.down.types.get(UdpType.ack) ?? 0) >= pings - 5, 'each PING is answered by an ACK (the mapping sees traffic both ways)');
+    assert.equal(ev.get('idle_expired'), undefined);
+    assert.equal(r.link.connectionCount(), 1);
+    assert.deepEqual(await within(client.request('convs', {}), 'convs'), { op: 'convs' });
+    assert.equal(client.session!.conn_id, conn);
+    assert.equal(udp.stats.connections, 1);
+  });
+
   it('a new address is taken only with a valid token of the same user', async () => {
     const { r, port, ev } = await start();
     const c = await raw(port);
@@ -263,6 +298,28 @@ describe('link UDP wire', () => {
     assert.equal(ev.get('rebind'), 1);
     c.send({ op: 'convs', id: 6 });
     assert.equal((await c.next('answer at the new address')).id, 6);
+    assert.equal(ev.get('address_validated'), 2, 'the cookies of HELLO_OK and of REBIND_OK were echoed');
+
+    // A second move, by someone holding the token who claims an address it does not receive at:
+    // until the REBIND_OK cookie comes back, that address gets no more bytes than came from it.
+    await c.newSocket();
+    c.echoCookie = false;
+    const [sent, at] = [c.bytesSent, c.datagrams.length];
+    const poke = setInterval(() => c.raw(c.channel.control(UdpType.ping)), 50); // PROVEs are spaced 100 ms apart
+    await c.until(() => c.got(UdpType.prove) >= 2, 'second prove').finally(() => clearInterval(poke));
+    c.raw(c.channel.control(UdpType.rebind, new TextEncoder().encode(await r.token('alice'))));
+    await c.until(() => c.got(UdpType.rebind_ok) === 2, 'second rebind_ok');
+    const conn = (r.dispatcher.of('open')[0] as { session: { conn_id: string; link_id: string } }).session;
+    const big = 'm'.repeat(20_000);
+    r.dispatcher.down({ kind: 'send', link_id: conn.link_id, conn_id: conn.conn_id, payload: JSON.stringify({ op: 'typing', conv_id: big, user_id: 'bob' }) });
+    await waitUntil(() => (ev.get('amplification_held') ?? 0) > 0, 'held at the unvalidated address');
+    const got = c.datagrams.slice(at).reduce((n, x) => n + x.size, 0);
+    assert.ok(got <= c.bytesSent - sent, `the new address got ${got} bytes for ${c.bytesSent - sent}`);
+    assert.equal(c.frames.length, 0);
+    const rebindOk = c.datagrams.slice(at).find((x) => typeof x.d !== 'string' && x.d.type === UdpType.rebind_ok)!.d as UdpDatagram;
+    c.raw(c.channel.control(UdpType.ping, rebindOk.payload));
+    assert.equal((await c.next('the push once the new address is validated')).conv_id, big);
+    assert.equal(ev.get('address_validated'), 3);
     assert.equal(r.dispatcher.of('close').length, 0, 'the session survived');
     assert.equal(r.dispatcher.of('open').length, 1);
   });
