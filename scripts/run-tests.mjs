@@ -35,7 +35,9 @@ if (filters.length === 0 && process.env.PARLEY_TEST_SKIP_MYSQL_PASS !== '1') {
   const list = files.filter((f) => onMysql.some((x) => f.includes(x)));
   const url = process.env.PARLEY_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306/test';
   console.log(`\n# the API and end-to-end subset again on MariaDB (PARLEY_TEST_STORE=mysql, ${list.length} files)`);
-  status ||= run(list, { ...process.env, PARLEY_TEST_STORE: 'mysql', PARLEY_TEST_MYSQL_URL: url });
+  // Run even when the first pass failed (its own failures must not hide behind the first pass's).
+  const onMariaDb = run(list, { ...process.env, PARLEY_TEST_STORE: 'mysql', PARLEY_TEST_MYSQL_URL: url });
+  status ||= onMariaDb;
   // Test platforms keep their database for restart tests; drop every one this pass made.
   const drop = spawnSync(process.execPath, ['--input-type=module', '-e', `
     import mysql from 'mysql2/promise';

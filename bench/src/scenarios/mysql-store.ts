@@ -141,7 +141,7 @@ async function historyAndSearch(ctx: Ctx, pair: MariaDbPair, want: { history: bo
   }
 }
 
-/** Run the MariaDB rows of the selected scenarios and add them to `report` (a failure becomes a note). */
+/** Run the MariaDB rows of the selected scenarios and add them to `report` (a failure becomes a note); `duration_s` then covers the whole run. */
 export async function addMysqlRows(args: Args, report: RunReport, runTag: string): Promise<void> {
   const ctx: Ctx = { args, runTag, rows: report.rows, notes: report.notes };
   const want = new Set(args.only);
@@ -163,5 +163,8 @@ export async function addMysqlRows(args: Args, report: RunReport, runTag: string
     report.notes.push(msg.split('\n')[0]!);
   } finally {
     await pair?.stop();
+    // The run's duration was taken when the SQLite scenarios ended; it covers these rows too.
+    const started = Date.parse(report.started_at);
+    if (Number.isFinite(started)) report.duration_s = Math.round((Date.now() - started) / 1000);
   }
 }

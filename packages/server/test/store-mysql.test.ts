@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import { MYSQL_MIGRATIONS } from '../src/store/mysql/migrations.js';
 import { toStoreError, withRetry } from '../src/store/mysql/mysql-errors.js';
 import { MysqlStore } from '../src/store/mysql/mysql-store.js';
+import { SqlPool } from '../src/store/mysql/sql-pool.js';
 import { foldForIndex, queryPhrase, tokenize } from '../src/store/mysql/search-tokens.js';
 import { StoreError, type MemberRow, type StoredMessage } from '../src/store/store.js';
 import { freePort } from './helpers/child-server.js';
@@ -51,6 +52,11 @@ describe('MysqlStore (MariaDB specifics)', () => {
   const text = (app_id: string, conv_id: string, seq: number, body: string): StoredMessage => ({
     app_id, conv_id, seq, msg_id: `m${seq}`, sender: 'u1', cmid: `c${conv_id}${seq}`, type: 'text', content: { text: body }, status: 'normal', created_at: T0 + seq,
   });
+  const signal = () => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => { resolve = r; });
+    return { promise, resolve };
+  };
   const isKind = (kind: string) => (err: unknown) => err instanceof StoreError && err.kind === kind;
 
   it('two processes migrating one fresh database at once both succeed, and the schema is applied once', async () => {
@@ -170,31 +176,93 @@ describe('MysqlStore (MariaDB specifics)', () => {
     }
   });
 
-  it('a big batch is written in few fixed statement shapes; prepared statements stay bounded per connection', async (t) => {
+  it('prepared statements are bounded per connection: the server holds at most connections × the cap', async (t) => {
     const db = await pair.createDatabase();
-    const store = new MysqlStore({ primaryUrl: db.primaryUrl, poolSize: 2, writerPoolSize: 1, maxPreparedStatements: 16 });
-    try {
-      await store.migrate();
-      const convs = Array.from({ length: 40 }, (_, i) => `g:b${i}`);
-      await store.ensureConversations('a', convs.map((conv_id) => ({ conv_id, type: 'group' as const, members: [member('a', conv_id, 'u1')] })), T0);
-      for (let round = 0; round < 5; round++) {
-        const batch = Array.from({ length: 300 + round * 7 }, (_, i) => text('a', convs[i % convs.length]!, round * 1000 + i + 1, `batch ${round} msg ${i}`));
-        const r = await store.commitMessages(batch);
-        assert.deepEqual([r.duplicates.length, r.conflicts.length], [0, 0]);
-      }
-      assert.equal(await store.maxSeq('a', 'g:b0'), 4000 + 321);
-      assert.equal((await store.getMember('a', 'g:b0', 'u1'))?.read_seq, 4000 + 321);
-      const root = await pair.primaryRoot();
+    const root = await pair.primaryRoot();
+    const prepared = async () => Number(((await root.query("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'")) as unknown as [[{ Value: string }]])[0][0].Value);
+    // The same work through a store whose two pools (statements, commits) hold one connection each, with the given cap.
+    const work = async (app: string, cap: number) => {
+      const store = new MysqlStore({ primaryUrl: db.primaryUrl, poolSize: 1, writerPoolSize: 1, maxPreparedStatements: cap });
       try {
-        const [[row]] = await root.query("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'") as unknown as [[{ Value: string }]];
-        // Other stores of this file may hold statements too; this store holds at most 3 connections × 16.
-        t.diagnostic(`prepared statements on the server after 5 batches of 300+ messages over 40 conversations: ${row.Value}`);
-        assert.ok(Number(row.Value) < 400, `prepared statements on the server: ${row.Value}`);
+        await store.migrate();
+        const convs = Array.from({ length: 40 }, (_, i) => `g:b${i}`);
+        await store.ensureConversations(app, convs.map((conv_id) => ({ conv_id, type: 'group' as const, members: [member(app, conv_id, 'u1')] })), T0);
+        for (let round = 0; round < 5; round++) {
+          const batch = Array.from({ length: 300 + round * 7 }, (_, i) => text(app, convs[i % convs.length]!, round * 1000 + i + 1, `batch ${round} msg ${i}`));
+          const r = await store.commitMessages(batch);
+          assert.deepEqual([r.duplicates.length, r.conflicts.length], [0, 0]);
+        }
+        assert.equal(await store.maxSeq(app, 'g:b0'), 4000 + 321);
+        assert.equal((await store.getMember(app, 'g:b0', 'u1'))?.read_seq, 4000 + 321);
+        assert.equal((await store.history({ app_id: app, conv_id: 'g:b0', user_id: 'u1', limit: 1 }))[0]?.seq, 4000 + 321);
+        assert.equal((await store.search({ app_id: app, user_id: 'u1', text: 'batch 4 msg 0', limit: 5 })).length, 1);
+        assert.equal((await store.listMemberConversations(app, 'u1')).length, 40);
+        assert.equal((await store.readersAtLeast(app, 'g:b1', 1)).length, 1);
+        return await prepared();
       } finally {
-        await root.end();
+        await store.close();
       }
+    };
+    // Statements are deallocated when their connection closes; wait (bounded) for the server to drop them.
+    const settled = async (want: number) => {
+      for (let i = 0; i < 200 && (await prepared()) > want; i++) await new Promise((r) => setTimeout(r, 25));
+      return prepared();
+    };
+    try {
+      const base = await prepared();
+      const capped = (await work('a4', 4)) - base;
+      assert.equal(await settled(base), base);
+      const uncapped = (await work('a64', 64)) - base;
+      t.diagnostic(`server-side prepared statements for the same work: cap 4 → ${capped}, cap 64 → ${uncapped}`);
+      assert.ok(capped <= 2 * 4, `2 connections × cap 4, got ${capped}`);
+      assert.ok(uncapped > 2 * 4, `the same work prepares more than the cap allows when uncapped (${uncapped}), so the cap is what bounded it`);
     } finally {
-      await store.close();
+      await root.end();
+    }
+  });
+
+  it('a real deadlock between two transactions is retried (bounded): the victim runs again and both commit', async () => {
+    const db = await pair.createDatabase();
+    const setup = new SqlPool({ url: db.primaryUrl, connectionLimit: 1 });
+    await setup.raw('setup', 'CREATE TABLE dl (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB');
+    await setup.raw('setup', 'INSERT INTO dl VALUES (1, 0), (2, 0)');
+    await setup.close();
+    // Two transactions lock rows 1 and 2 in opposite orders; each waits until the other holds its first row
+    // (first attempt only), so the server must pick a victim (ER_LOCK_DEADLOCK, 1213).
+    const race = async (attempts: number) => {
+      const pool = new SqlPool({ url: db.primaryUrl, connectionLimit: 2, retry: { attempts, backoffMs: 1 } });
+      let runs = 0;
+      const held = [signal(), signal()];
+      const txn = (first: number, second: number, mine: number) => pool.tx('deadlock test', async (tx) => {
+        const attempt = ++runs;
+        await tx.run('UPDATE dl SET v = v + 1 WHERE id = ?', [first]);
+        if (attempt <= 2) {
+          held[mine]!.resolve();
+          await held[1 - mine]!.promise;
+        }
+        await tx.run('UPDATE dl SET v = v + 1 WHERE id = ?', [second]);
+      });
+      try {
+        const out = await Promise.allSettled([txn(1, 2, 0), txn(2, 1, 1)]);
+        return { out, runs };
+      } finally {
+        await pool.close();
+      }
+    };
+    const once = await race(1);
+    assert.equal(once.runs, 2);
+    const failed = once.out.filter((o) => o.status === 'rejected');
+    assert.equal(failed.length, 1, 'without retries the server\'s victim fails');
+    assert.ok(isKind('unavailable')((failed[0] as PromiseRejectedResult).reason), String((failed[0] as PromiseRejectedResult).reason));
+    const retried = await race(4);
+    assert.deepEqual(retried.out.map((o) => o.status), ['fulfilled', 'fulfilled'], JSON.stringify(retried.out));
+    assert.equal(retried.runs, 3, 'the victim ran once more');
+    const check = new SqlPool({ url: db.primaryUrl, connectionLimit: 1 });
+    try {
+      // 1 transaction committed in the first race, 2 in the second: each adds 1 to both rows.
+      assert.deepEqual((await check.run<{ v: number }>('check', 'SELECT v FROM dl ORDER BY id')).rows.map((r) => Number(r.v)), [3, 3]);
+    } finally {
+      await check.close();
     }
   });
 });

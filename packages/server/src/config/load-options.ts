@@ -81,18 +81,27 @@ export function loadOptions({ argv, env }: LoadInput): Options {
   return merged as Options;
 }
 
+/** A list option (a string or an array: `--mysql-replica`) may be given several times; each adds to the list. */
+function isList(key: string): boolean {
+  const s = (OptionsSchema.properties as Record<string, { anyOf?: Array<{ type?: string }> }>)[key.replace(/-/g, '_')];
+  return s?.anyOf?.some((v) => v.type === 'array') ?? false;
+}
+
 function parseFlags(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
+  const set = (key: string, value: string) => {
+    out[key] = key in out && isList(key) ? `${out[key]},${value}` : value;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) throw new ConfigError(`unexpected argument "${a}" (see --help)`);
     const eq = a.indexOf('=');
     if (eq > 0) {
-      out[a.slice(2, eq)] = a.slice(eq + 1);
+      set(a.slice(2, eq), a.slice(eq + 1));
     } else {
       const next = argv[i + 1];
       if (next === undefined || next.startsWith('--')) throw new ConfigError(`option ${a} needs a value`);
-      out[a.slice(2)] = next;
+      set(a.slice(2), next);
       i++;
     }
   }

@@ -43,7 +43,7 @@ export const OptionsSchema = Type.Object({
   web_dir: opt(Type.String({ default: '' }), 'directory of the built web client served at / (default: the bundled packages/web/dist)'),
   mysql_primary: opt(Type.String({ default: '' }), 'mysql://user:pass@host:port/db of the primary: all writes (store=mysql)'),
   mysql_replica: opt(Type.Union([Type.String(), Type.Array(Type.String())], { default: '' }),
-    'replicas for history pages, search and the conversation list: comma-separated mysql:// URLs (a JSON array in the config file); none: the primary'),
+    'replicas for history pages, search and the conversation list: comma-separated mysql:// URLs or the flag repeated (a JSON array in the config file); none: the primary'),
   mysql_pool_size: opt(Type.Integer({ minimum: 1, maximum: 1000, default: 10 }), 'connections per MySQL server (store=mysql)'),
   mysql_replica_max_lag_ms: opt(Type.Integer({ minimum: 0, default: 5000 }), 'a replica lagging more than this is skipped until it catches up (store=mysql)'),
   redis_url: opt(Type.String({ default: 'redis://127.0.0.1:6379' }), 'Redis for location/seq/registry'),

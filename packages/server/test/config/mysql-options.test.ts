@@ -13,6 +13,11 @@ describe('MySQL options', () => {
     assert.deepEqual(listOption(none.mysql_replica), []);
     const flags = loadOptions({ argv: ['--mysql-replica', 'mysql://a@h2/db, mysql://a@h3/db'], env: {} });
     assert.deepEqual(listOption(flags.mysql_replica), ['mysql://a@h2/db', 'mysql://a@h3/db']);
+    // The flag repeated, once per replica: every one is kept (not only the last).
+    const repeated = loadOptions({ argv: ['--mysql-replica', 'mysql://a@h2/db', '--mysql-replica=mysql://a@h3/db', '--mysql-replica', 'mysql://a@h7/db'], env: {} });
+    assert.deepEqual(listOption(repeated.mysql_replica), ['mysql://a@h2/db', 'mysql://a@h3/db', 'mysql://a@h7/db']);
+    // A repeated scalar option: the last one given wins, as before.
+    assert.equal(loadOptions({ argv: ['--mysql-pool-size', '3', '--mysql-pool-size', '5'], env: {} }).mysql_pool_size, 5);
     const env = loadOptions({ argv: [], env: { PARLEY_MYSQL_REPLICA: 'mysql://a@h4/db', PARLEY_MYSQL_REPLICA_MAX_LAG_MS: '250' } });
     assert.deepEqual(listOption(env.mysql_replica), ['mysql://a@h4/db']);
     assert.equal(env.mysql_replica_max_lag_ms, 250);

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/load-options.js';
 import { closeBackends, createBackends } from '../../src/platform.js';
+import mysql from 'mysql2/promise';
 import { testBackendEnv, testBackendOptions, testOptions } from '../helpers/backends.js';
+import { startTestPlatform } from '../helpers/platform.js';
 
 it('test runs pick backends from PARLEY_TEST_* through the option schema', () => {
   assert.deepEqual(testBackendOptions({}), {});
@@ -26,4 +28,23 @@ it('the composition root builds the chosen backends for a test', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+it('a test platform on MySQL gets a database of its own; destroying it (fresh data dir) drops it', async () => {
+  const dbs = async () => {
+    const c = await mysql.createConnection('mysql://root@127.0.0.1:3306/');
+    try {
+      const [rows] = await c.query("SELECT schema_name AS n FROM information_schema.schemata WHERE schema_name LIKE 'parley\\_t\\_%'");
+      return new Set((rows as Array<{ n: string }>).map((r) => r.n));
+    } finally {
+      await c.end();
+    }
+  };
+  const p = await startTestPlatform({ store: 'mysql' });
+  const name = new URL(p.options.mysql_primary).pathname.slice(1);
+  assert.match(name, /^parley_t_[0-9a-f]{12}$/);
+  assert.ok((await dbs()).has(name), 'created for the platform');
+  await p.users('dora');
+  await p.destroy();
+  assert.ok(!(await dbs()).has(name), 'dropped with its data dir');
 });

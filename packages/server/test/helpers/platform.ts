@@ -51,7 +51,9 @@ export async function startTestPlatform(overrides: Partial<Options> = {}, dataDi
     },
     async destroy() {
       await p.stop();
-      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+      if (dataDir) return; // the caller's data dir (restart tests): its data stays
+      rmSync(dir, { recursive: true, force: true });
+      await cleanupTestEngines(options); // its data dir is gone, so its MySQL database goes too
     },
   });
 }
