@@ -34,7 +34,8 @@ export interface SeedDeps {
 const PAGE = 50;
 
 export class ConversationSeed {
-  private seeding = false;
+  /** runs under way (a quick reconnect can start one before the last answered); parked items wait for all */
+  private running = 0;
   private readonly parked = new Map<string, Array<{ seq: number; msg?: Message }>>();
   private parkedCount = 0;
 
@@ -50,7 +51,7 @@ export class ConversationSeed {
   }
 
   private park(convId: string, seq: number, msg?: Message): boolean {
-    if (!this.seeding || this.d.tracker.lastSeq(convId) !== undefined || this.parkedCount >= this.maxParked) return false;
+    if (this.running === 0 || this.d.tracker.lastSeq(convId) !== undefined || this.parkedCount >= this.maxParked) return false;
     let list = this.parked.get(convId);
     if (!list) this.parked.set(convId, (list = []));
     list.push(msg ? { seq, msg } : { seq });
@@ -60,7 +61,7 @@ export class ConversationSeed {
 
   /** After each open. */
   async run(): Promise<void> {
-    this.seeding = true;
+    this.running++;
     const targets: Array<[string, number]> = [];
     try {
       const list = await this.d.list();
@@ -80,7 +81,9 @@ export class ConversationSeed {
     } catch (err) {
       this.d.report(err as Error);
     } finally {
-      this.seeding = false;
+      this.running--;
+    }
+    if (this.running === 0) {
       const parked = [...this.parked.entries()];
       this.parked.clear();
       this.parkedCount = 0;
