@@ -9,6 +9,7 @@ import { ClientClosedError } from './errors.js';
 import { toError } from './events.js';
 import { DEFAULT_GAP_FILL, GapFiller, type GapFillOptions } from './gap-filler.js';
 import { GapTracker } from './gap-tracker.js';
+import { ConversationSeed } from './conversation-seed.js';
 import { Outbox, newCmid, type OutboxEntry, type PendingSend, type SendInput } from './outbox.js';
 
 export interface ClientOptions extends ParleyClientOptions {
@@ -43,6 +44,7 @@ export class ParleyClient extends ClientCore {
   private readonly outbox = new Outbox();
   private readonly tracker: GapTracker;
   private readonly filler: GapFiller;
+  private readonly seed: ConversationSeed;
   private readonly createCmid: () => string;
 
   constructor(options: ClientOptions) {
@@ -57,6 +59,15 @@ export class ParleyClient extends ClientCore {
       deadlineMs: () => this.session?.commit_deadline_ms,
       isOpen: () => this.state === 'open',
       report: (err) => this.emit('error', err),
+    });
+    this.seed = new ConversationSeed({
+      tracker: this.tracker,
+      filler: this.filler,
+      list: () => this.conversations(),
+      fetchAfter: (conv_id, after, limit) => this.request('history', { conv_id, after, limit }),
+      connectedAt: () => this.session?.server_time,
+      deadlineMs: () => this.session?.commit_deadline_ms ?? DEFAULT_GAP_FILL.commitDeadlineMs,
+      report: (err) => { if (this.state === 'open') this.emit('error', err); },
     });
   }
 
@@ -108,7 +119,7 @@ export class ParleyClient extends ClientCore {
   /** Recall one of your messages; the ack is that of the recall notice (a new seq). */
   async recall(conv_id: string, seq: number): Promise<SendAck> {
     const ack = await this.request('recall', { conv_id, seq });
-    this.filler.noteSeen(ack.conv_id, ack.seq);
+    this.seed.noteSeen(ack.conv_id, ack.seq);
     return ack;
   }
 
@@ -172,7 +183,8 @@ export class ParleyClient extends ClientCore {
     // Resend first, in issue order, with the same cmids: the server dedups.
     for (const entry of this.outbox.list()) this.transmit(entry);
     this.filler.resume();
-    void this.catchUp();
+    // Where unseen conversations start, and what seen ones missed while away.
+    void this.seed.run();
   }
 
   protected override onLost(): void {
@@ -188,7 +200,7 @@ export class ParleyClient extends ClientCore {
   protected override onPush(frame: Exclude<ServerFrame, { op: 'ok' | 'error' | 'pong' | 'kicked' }>): void {
     switch (frame.op) {
       case 'msg':
-        return this.filler.push(frame.msg);
+        return this.seed.push(frame.msg);
       case 'read':
         return this.emit('read', { conv_id: frame.conv_id, user_id: frame.user_id, seq: frame.seq });
       case 'typing':
@@ -219,7 +231,7 @@ export class ParleyClient extends ClientCore {
   private acked(ack: SendAck, cmid: string): void {
     // A second ack (a resend answered as duplicate) finds the entry gone and changes nothing.
     if (!this.outbox.ack(cmid, ack)) return;
-    this.filler.noteSeen(ack.conv_id, ack.seq);
+    this.seed.noteSeen(ack.conv_id, ack.seq);
     this.emit('ack', ack);
   }
 
@@ -237,22 +249,6 @@ export class ParleyClient extends ClientCore {
         entry.retryTimer = undefined;
         if (this.outbox.has(cmid) && this.state === 'open') this.transmit(entry);
       }, backoffDelay(this.retryPolicy, entry.attempts - 1));
-    }
-  }
-
-  /** After each (re)connect: pull what was missed in every conversation seen before. */
-  private async catchUp(): Promise<void> {
-    if (this.tracker.tracked().length === 0) return;
-    let list: ConvListResult;
-    try {
-      list = await this.conversations();
-    } catch (err) {
-      if (this.state === 'open') this.emit('error', toError(err));
-      return;
-    }
-    for (const c of list.conversations) {
-      const known = this.tracker.lastSeq(c.conv_id);
-      if (known !== undefined && c.last_seq > known) void this.filler.catchUp(c.conv_id, c.last_seq);
     }
   }
 }

@@ -116,7 +116,7 @@ export function createCore(args: {
   const box = new MessageBox(store, apps, membership, pipeline, clock);
   const notifications = new NotificationService(store, membership, pipeline, clock, plane);
   const presence = new PresenceHub(location, pusher, plane);
-  const ops = new ClientOps({ apps, users, box, membership, presence, pusher, location });
+  const ops = new ClientOps({ apps, users, box, membership, presence, pusher, location, publisher, clock });
   const dispatcher = new Dispatcher({ transport, pipeline, ops, presence, pusher, location, apps, users, publisher, clock, log, metrics });
   return { backends, plane, apps, users, relations, membership, single, groups, box, notifications, pipeline, committer, publisher, outbox, ops, presence, dispatcher };
 }

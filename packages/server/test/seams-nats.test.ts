@@ -7,6 +7,9 @@ import { runBusContract, runGroupBusContract } from './contract/bus-contract.js'
 import { NatsEventBus, type NatsEventBusOptions } from '../src/bus/nats-event-bus.js';
 import type { ParleyEvent } from '../src/bus/event-bus.js';
 import { OwnNatsServer } from './helpers/nats-engine.js';
+import { WebhookSender } from '../src/services/webhook-sender.js';
+import type { AppService } from '../src/services/app-service.js';
+import { pino } from 'pino';
 
 // The NATS JetStream event bus against the bus contract, on the machine's NATS with a
 // random stream name and subject prefix per test (the stream is deleted afterwards).
@@ -158,6 +161,44 @@ describe('NatsEventBus: what a durable stream adds', () => {
       assert.equal(calls.get('always'), 3, 'delivered maxDeliver times, no more');
       assert.deepEqual(reports.filter((r) => r.id === 'always').map((r) => r.final), [false, false, true]);
     } finally {
+      await s.cleanup();
+    }
+  });
+});
+
+describe('webhooks across api processes (NATS JetStream)', () => {
+  it('two api processes\' webhook senders, each on its own connection, POST every event once between them', async () => {
+    const s = await testStream();
+    const posts = new Map<string, number>();
+    const by = [0, 0];
+    const app = { app_id: 'hookapp', webhook_secret: 'secret', settings: { webhook_url: 'http://127.0.0.1:9/hook' } };
+    const apps = { get: async () => app } as unknown as AppService;
+    const senders: WebhookSender[] = [];
+    try {
+      for (const i of [0, 1]) {
+        const post = (async (_url: string | URL | Request, init?: RequestInit) => {
+          const id = (JSON.parse(String(init!.body)) as ParleyEvent).id;
+          posts.set(id, (posts.get(id) ?? 0) + 1);
+          by[i]!++;
+          await new Promise((r) => setTimeout(r, 2)); // an endpoint takes a moment
+          return new Response(null, { status: 204 });
+        }) as typeof fetch;
+        const w = new WebhookSender(await s.bus(), apps, pino({ level: 'silent' }), { timeoutMs: 5000, retryDelaysMs: [], maxInFlight: 1000 }, post);
+        await w.start();
+        senders.push(w);
+      }
+      const publisher = await s.bus();
+      const N = 100;
+      for (let i = 0; i < N; i++) await publisher.publish(event('hookapp', `hook-${i}`, i));
+      await until('every event POSTed', () => posts.size === N);
+      // A last event: once it is POSTed, anything delivered before it has been counted.
+      await publisher.publish(event('hookapp', 'hook-last'));
+      await until('the last event POSTed', () => posts.has('hook-last'));
+      assert.deepEqual([...posts.entries()].filter(([, n]) => n !== 1), [], 'each event POSTed exactly once across both processes');
+      assert.equal(by[0]! + by[1]!, N + 1);
+      assert.ok(by[0]! > 0 && by[1]! > 0, `both processes sent a share (${by[0]} + ${by[1]})`);
+    } finally {
+      for (const w of senders) await w.stop();
       await s.cleanup();
     }
   });

@@ -7,6 +7,8 @@ import type { SessionInfo } from '../transport/transport.js';
 import type { Location } from '../location/location.js';
 import type { PresenceHub } from './presence-hub.js';
 import type { Pusher } from './pusher.js';
+import type { EventPublisher } from './event-publisher.js';
+import type { Clock } from '../services/clock.js';
 
 /** Groups up to this size get live read-position pushes; larger ones query receipts on demand. */
 const GROUP_READ_PUSH_LIMIT = 200;
@@ -19,6 +21,9 @@ export interface ClientOpsDeps {
   presence: PresenceHub;
   pusher: Pusher;
   location: Location;
+  /** `conversation.read` events for business lines (after the store took the read position) */
+  publisher?: Pick<EventPublisher, 'publish'>;
+  clock?: Clock;
 }
 
 /**
@@ -42,6 +47,11 @@ export class ClientOps {
       case 'read': {
         const r = await d.box.markRead(app, me, f.conv_id, f.seq);
         await this.pushRead(s, f.conv_id, r.read_seq);
+        // The id names the position, so a repeat (a re-sent request, two devices) is one event on a de-duplicating bus.
+        void d.publisher?.publish({
+          id: `read-${f.conv_id}-${me}-${r.read_seq}`, type: 'conversation.read', app_id: app, at: (d.clock ?? Date.now)(),
+          data: { conv_id: f.conv_id, user_id: me, read_seq: r.read_seq },
+        }, `${app}\u0000${f.conv_id}`);
         return r;
       }
       case 'recall': {

@@ -145,8 +145,8 @@ export class LinkServer implements SessionHost {
 
   /* ---- SessionHost ---- */
 
-  up(msg: Upstream): void {
-    this.transport.up(msg);
+  up(msg: Upstream): boolean {
+    return this.transport.up(msg);
   }
 
   register(session: Session): string {

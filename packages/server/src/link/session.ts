@@ -22,6 +22,9 @@ import type { Wire } from './wire.js';
  * - When the dispatcher holding the session goes away, `reopen` sends the
  *   `open` again (the transport binds it to another dispatcher) and re-sends
  *   the requests not yet answered, in their order, before any later frame.
+ * - A request the transport refuses for backpressure (the queue to its
+ *   dispatcher is full) is answered `unavailable` at once, never left to
+ *   time out; the client retries it after a backoff.
  * - Bad input gets an error frame and the connection stays usable; only
  *   auth failure, silence, repeated rate-limit violations, a full send buffer,
  *   an oversize TCP frame, a kick and shutdown close it.
@@ -47,7 +50,8 @@ export interface SessionHost {
   readonly verifier: Pick<TokenVerifier, 'verify'>;
   readonly log: Logger;
   readonly metrics: LinkMetrics | undefined;
-  up(msg: Upstream): void;
+  /** false: refused for backpressure (the way to the dispatcher is full), see LinkSide.up */
+  up(msg: Upstream): boolean;
   /** index an authenticated session; returns its new, unique conn id */
   register(session: Session): string;
   /** the wire is gone: forget the session */
@@ -136,7 +140,16 @@ export class Session {
   reopen(): void {
     if (!this.isOpen) return;
     this.host.up({ kind: 'open', session: this.info! });
-    for (const frame of this.unanswered.frames()) this.host.up({ kind: 'frame', session: this.info!, frame });
+    for (const frame of this.unanswered.frames()) this.forward(frame);
+  }
+
+  /** One request upstream; refused for backpressure, it is answered `unavailable` now (the client retries) and forgotten. */
+  private forward(frame: ClientFrame): void {
+    if (this.host.up({ kind: 'frame', session: this.info!, frame })) return;
+    const id = reqId(frame);
+    if (id === undefined) return;
+    this.unanswered.forget(id);
+    this.sendError(new ParleyError('unavailable', 'the dispatcher is busy; retry'), id);
   }
 
   /** Write one frame, unless the client is not reading: then close it as a slow consumer. */
@@ -210,7 +223,7 @@ export class Session {
         else if (frame.op === 'ping') this.send(frame.id === undefined ? { op: 'pong', t: Date.now() } : { op: 'pong', id: frame.id, t: Date.now() });
         else {
           this.unanswered.track(frame);
-          this.host.up({ kind: 'frame', session: this.info!, frame });
+          this.forward(frame);
         }
         return;
       default:

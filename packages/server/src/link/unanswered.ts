@@ -27,6 +27,11 @@ export class UnansweredFrames {
     if (this.byId.size > this.max) this.byId.delete(this.byId.keys().next().value!);
   }
 
+  /** The request will not be answered through the dispatcher (it was refused on the way up): do not re-send it. */
+  forget(id: ReqId): void {
+    this.byId.delete(id);
+  }
+
   /** A downstream payload for this connection: forget the request it answers, if any. */
   answered(payload: string): void {
     if (this.byId.size === 0) return;

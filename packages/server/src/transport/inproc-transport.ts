@@ -136,8 +136,8 @@ export class InProcTransport {
     return {
       linkId,
       up(msg) {
-        if (!open) return;
-        queueMicrotask(() => self.route(linkId, msg));
+        if (open) queueMicrotask(() => self.route(linkId, msg));
+        return true;
       },
       onDown(handler) {
         if (open) end.down.add(handler);

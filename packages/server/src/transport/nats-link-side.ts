@@ -143,11 +143,12 @@ export class NatsLinkSide implements LinkSide {
     });
   }
 
-  up(msg: Upstream): void {
-    if (this.closed) return;
+  up(msg: Upstream): boolean {
+    if (this.closed) return true;
     const d = this.sessions.route(msg, () => [...this.dispatchers.keys()]);
     if (d) this.publish(d, msg);
     else if (msg.kind !== 'open') this.stats.droppedUp++;
+    return true; // the NATS client buffers; nothing here to refuse on
   }
 
   private publish(dispatchId: string, msg: Upstream): void {

@@ -16,7 +16,9 @@ import { DEFAULT_PEER_OPTIONS, FramedPeer, type PeerOptions } from './tcp-peer.j
  * while no dispatcher is ready leaves the session unbound; it is reported
  * lost (to be opened again) as soon as one becomes ready. Frames of an
  * unbound session are dropped (at-most-once; the link re-sends unanswered
- * sends after the re-open).
+ * sends after the re-open). A frame that finds its dispatcher's queue full
+ * (`maxBufferedBytes`) is dropped and `up` returns false: backpressure the
+ * link passes on to the client as `unavailable`.
  *
  * Push-only sides (`sessions: false`, the api role) are dialled and heard
  * like dispatchers, but never given a session: nothing this link sends up
@@ -64,7 +66,8 @@ export class TcpLinkSide implements LinkSide {
   private readonly readyWaiters = new Set<() => void>();
   private readonly unwatch: () => void;
   private closed = false;
-  readonly stats = { framesOut: 0, droppedUp: 0, reconnects: 0, sessionsLost: 0 };
+  /** refusedUp: frames dropped because the queue to their dispatcher was full (counted in droppedUp too) */
+  readonly stats = { framesOut: 0, droppedUp: 0, refusedUp: 0, reconnects: 0, sessionsLost: 0 };
 
   constructor(private readonly o: TcpLinkSideOptions) {
     this.linkId = o.linkId;
@@ -177,16 +180,24 @@ export class TcpLinkSide implements LinkSide {
     });
   }
 
-  up(msg: Upstream): void {
-    if (this.closed) return;
+  up(msg: Upstream): boolean {
+    if (this.closed) return true;
     const p = this.sessions.route(msg, () => this.readyPeers());
-    if (p) this.send(p, msg);
-    else if (msg.kind !== 'open') this.stats.droppedUp++;
+    if (p) return this.send(p, msg);
+    if (msg.kind !== 'open') this.stats.droppedUp++;
+    return true;
   }
 
-  private send(p: Peer, msg: Upstream): void {
-    if (p.conn && p.conn.send({ t: 'up', m: msg })) this.stats.framesOut++;
-    else this.stats.droppedUp++;
+  /** false only when the connection is up and its queue is full (backpressure); a lost one's sessions are re-opened */
+  private send(p: Peer, msg: Upstream): boolean {
+    if (p.conn && p.conn.send({ t: 'up', m: msg })) {
+      this.stats.framesOut++;
+      return true;
+    }
+    this.stats.droppedUp++;
+    if (!p.conn || p.conn.isClosed || p.conn.socket.destroyed) return true;
+    this.stats.refusedUp++;
+    return false;
   }
 
   onDown(handler: (msg: Downstream) => void): void {

@@ -54,7 +54,16 @@ export type Downstream =
 /** What a link holds: its way up to the dispatchers. */
 export interface LinkSide {
   readonly linkId: string;
-  up(msg: Upstream): void;
+  /**
+   * Hand one message up. false: refused for backpressure — the way to the
+   * session's dispatcher is full (its bounded queue) — and dropped; the link
+   * answers that request `unavailable` so the client retries after a backoff
+   * instead of waiting for a timeout. A frame of a session with no dispatcher
+   * bound (one went away, the re-open is pending) is not refused: it is
+   * dropped, and re-sent with the session's other unanswered requests when
+   * the session is re-opened.
+   */
+  up(msg: Upstream): boolean;
   /** downstream messages for this link arrive here */
   onDown(handler: (msg: Downstream) => void): void;
   /**

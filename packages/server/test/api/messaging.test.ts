@@ -84,11 +84,16 @@ describe('messaging over HTTP', () => {
     assert.ok(gap.server_time >= asked && gap.server_time <= h.now(), `server_time ${gap.server_time}`);
   });
 
-  it('marks read, tells the peer, and answers receipts', async () => {
+  it('marks read, tells the peer, publishes conversation.read, and answers receipts', async () => {
     const aliceConn = await h.connect('alice', 'web');
+    const events: Array<{ id: string; type: string; data: unknown }> = [];
+    const off = await h.core.backends.bus.subscribe(h.appId, (e) => void (e.type === 'conversation.read' && events.push({ id: e.id, type: e.type, data: e.data })));
     const r = await h.as(t.bob!, 'POST', '/v1/conversations/s:alice:bob/read', { seq: 2 });
     assert.deepEqual(r.body, { conv_id: 's:alice:bob', read_seq: 2, unread: 1 });
+    await h.core.publisher.flush();
     await settle();
+    await off();
+    assert.deepEqual(events, [{ id: 'read-s:alice:bob-bob-2', type: 'conversation.read', data: { conv_id: 's:alice:bob', user_id: 'bob', read_seq: 2 } }]);
     const reads = pushesTo(h.downs, aliceConn).filter((p) => p.op === 'read');
     assert.deepEqual(reads, [{ op: 'read', conv_id: 's:alice:bob', user_id: 'bob', seq: 2 }]);
     const rc2 = (await h.as(t.alice!, 'GET', '/v1/conversations/s:alice:bob/receipts?seq=2')).body;
