@@ -108,6 +108,8 @@ describe('HTTP: every bad input answered as documented', () => {
     assertCatalogued(await h.req('POST', '/v1/auth/logout', { token: t.bob, payload: 'hi', headers: { 'content-type': 'text/plain' } }), 'bad_frame');
     assertCatalogued(await h.req('POST', '/v1/admin/users/alice/tokens', { apiKey: h.apiKey, payload: 'null', headers: json }), 'invalid_field');
     assertCatalogued(await h.req('POST', '/v1/admin/users', { apiKey: h.apiKey, payload: 'null', headers: json }), 'invalid_field');
+    // Prototype poisoning is refused by fastify's parser as JSON it does not take (docs/http-api.md).
+    assertCatalogued(await h.req('POST', '/v1/admin/users', { apiKey: h.apiKey, payload: '{"user_id":"p","meta":{"__proto__":{"x":1}}}', headers: json }), 'bad_frame');
     // An absent body still counts as {} where nothing is required.
     const noBody = await h.req('POST', '/v1/admin/users/alice/tokens', { apiKey: h.apiKey });
     assert.equal(noBody.status, 200);
@@ -116,6 +118,7 @@ describe('HTTP: every bad input answered as documented', () => {
   it('answers requests Node refuses (headers too large, malformed line, bad chunking) in the catalogue shape', async () => {
     const big = await rawHttp(port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     assertCatalogued(big, 'headers_too_large');
+    assertCatalogued(await rawHttp(port, `GET /v1/conversations?x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 'headers_too_large');
     assertCatalogued(await rawHttp(port, 'GARBAGE\r\n\r\n'), 'bad_frame');
     assertCatalogued(await rawHttp(port, 'GET /healthz HTTP/9.9 extra\r\n\r\n'), 'bad_frame');
     const chunked = await rawHttp(port, `POST /v1/admin/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.apiKey}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`);
