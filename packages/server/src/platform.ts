@@ -34,7 +34,7 @@ import { buildApi } from './api/api-server.js';
 import { LinkServer } from './link/link-server.js';
 import type { FastifyInstance } from 'fastify';
 import { checkBeforeStart } from './startup/start-checks.js';
-import { acquireDataDirLock } from './startup/data-dir-lock.js';
+import { acquireDataDirLock, makeDataDir } from './startup/data-dir-lock.js';
 import { listenOps, newListenerSecret } from './api/ops-access.js';
 import { checkDataDir, checkPort } from './startup/start-checks.js';
 import type { Registry } from './registry/registry.js';
@@ -288,13 +288,14 @@ export async function startPlatform(given: Options, extra: { clock?: Clock; log?
   // Nothing is created before these pass; then the data dir is ours until the process ends (store=mysql keeps no per-message state there).
   await checkBeforeStart(options);
   checkTopology(options);
-  mkdirSync(options.data_dir, { recursive: true });
+  const dataDir = makeDataDir(options.data_dir);
   const lock = options.store === 'sqlite' ? acquireDataDirLock(options.data_dir) : undefined;
   let backends: Backends;
   try {
     backends = await createBackends(options, { clock, log });
   } catch (err) {
     lock?.release();
+    dataDir.undo();
     throw err;
   }
 

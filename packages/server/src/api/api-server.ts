@@ -4,7 +4,7 @@ import type { Core } from '../core.js';
 import type { Metrics } from '../metrics.js';
 import { createAuthHooks, type TokenVerifying } from './auth.js';
 import { registerDocs } from './docs.js';
-import { installErrorHandling } from './errors.js';
+import { installErrorHandling, MAX_PARAM_LENGTH } from './errors.js';
 import { clientErrorHandler, frameworkErrors } from './framework-errors.js';
 import { healthRoutes } from './health.js';
 import { installOpsAccess, type OpsAccessOptions } from './ops-access.js';
@@ -72,8 +72,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? MiB,
     // Request counts and latencies live in /metrics; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
-    // Room for the longest valid conv_id (131 characters); longer parameters answer uri_too_long.
-    routerOptions: { maxParamLength: 256 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors, clientErrorHandler,
   });
   // Only JSON (and multipart on /v1/uploads) bodies: text/plain answers bad_frame like any unsupported type.

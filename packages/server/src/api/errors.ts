@@ -82,6 +82,18 @@ export function toParleyError(err: unknown): ParleyError | null {
   return null;
 }
 
+/** The router's longest path parameter (room for the longest valid conv_id, 131 characters); longer answers uri_too_long. */
+export const MAX_PARAM_LENGTH = 256;
+
+/**
+ * A path segment over MAX_PARAM_LENGTH. The router answers FST_ERR_MAX_PARAM_LENGTH
+ * for one only when no other route takes the path; with the web client served
+ * (a wildcard route) it falls through to not-found instead, so that handler asks here.
+ */
+function tooLongSegment(path: string): boolean {
+  return path.split('/').some((s) => s.length > MAX_PARAM_LENGTH);
+}
+
 /** Install the error and not-found handlers on the root instance (before any route plugin). */
 export function installErrorHandling(app: FastifyInstance, opts: { notFoundFallback?: (req: FastifyRequest, reply: FastifyReply) => Promise<boolean> }): void {
   app.setErrorHandler((err, req, reply) => {
@@ -96,7 +108,9 @@ export function installErrorHandling(app: FastifyInstance, opts: { notFoundFallb
 
   app.setNotFoundHandler(async (req, reply) => {
     if (opts.notFoundFallback && (await opts.notFoundFallback(req, reply))) return reply;
-    const path = req.url.split('?')[0]!.slice(0, 200);
+    const full = req.url.split('?')[0]!;
+    if (tooLongSegment(full)) return sendError(reply, new ParleyError('uri_too_long', 'a path parameter is too long'));
+    const path = full.slice(0, 200);
     return sendError(reply, new ParleyError('not_found', `no route ${req.method} ${path}`));
   });
 }

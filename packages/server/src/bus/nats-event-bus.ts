@@ -5,6 +5,7 @@ import {
   type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg,
 } from '@nats-io/jetstream';
 import type { EventBus, EventHandler, ParleyEvent, SubscribeOptions } from './event-bus.js';
+import { StartError } from '../startup/start-errors.js';
 
 /**
  * The event bus on NATS JetStream: durable, at-least-once, shared by every
@@ -81,7 +82,9 @@ export class NatsEventBus implements EventBus {
 
   /** Connects to `url` and starts; `close` then closes the connection too (the composition root's way). */
   static async connect(url: string, options: NatsEventBusOptions = {}): Promise<NatsEventBus> {
-    const nc = await connect({ servers: url, name: 'parley' });
+    const nc = await connect({ servers: url, name: 'parley' }).catch((err: Error & { code?: string }) => {
+      throw new StartError(`--nats-url ${url}: NATS did not answer (${err.code ?? err.message}); check that it runs and the URL`);
+    });
     try {
       const bus = await NatsEventBus.start(nc, options);
       bus.ownConnection = nc;

@@ -110,8 +110,10 @@ function parseFlags(argv: string[]): Record<string, string> {
 
 /** What an option accepts, in words: the literals of a choice, or the type and range of a number. */
 export function allowedValues(name: OptionName): string {
-  const s = OptionsSchema.properties[name] as { type?: string; anyOf?: Array<{ const?: unknown }>; minimum?: number; maximum?: number };
-  if (s.anyOf) return `one of ${s.anyOf.map((v) => String(v.const)).join(', ')}`;
+  const s = OptionsSchema.properties[name] as { type?: string; anyOf?: Array<{ const?: unknown; type?: string }>; minimum?: number; maximum?: number };
+  if (s.anyOf?.every((v) => v.const !== undefined)) return `one of ${s.anyOf.map((v) => String(v.const)).join(', ')}`;
+  // A union of types (mysql_replica: one URL or a list of them).
+  if (s.anyOf) return s.anyOf.map((v) => (v.type === 'array' ? 'a list of text' : v.type === 'string' ? 'text' : String(v.type))).join(' or ');
   if (s.type === 'integer' || s.type === 'number') {
     const kind = s.type === 'integer' ? 'an integer' : 'a number';
     if (s.minimum !== undefined && s.maximum !== undefined) return `${kind} from ${s.minimum} to ${s.maximum}`;

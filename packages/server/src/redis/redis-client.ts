@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { StartError } from '../startup/start-errors.js';
 
 /**
  * A Redis connection for the distributed backends, as the composition root
@@ -9,12 +10,16 @@ import { Redis } from 'ioredis';
  */
 export async function openRedis(url: string): Promise<Redis> {
   const redis = new Redis(url, { maxRetriesPerRequest: 3, connectionName: 'parley', lazyConnect: true });
+  // While connecting, the rejected connect() is the report (no "[ioredis] Unhandled error event" on stderr).
+  const quiet = () => undefined;
+  redis.on('error', quiet);
   try {
     await redis.connect();
     await redis.ping();
+    redis.off('error', quiet);
     return redis;
   } catch (err) {
     redis.disconnect();
-    throw new Error(`Redis at ${url} did not answer: ${(err as Error).message}`);
+    throw new StartError(`--redis-url ${url}: Redis did not answer (${(err as Error).message}); check that it runs and the URL`);
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -84,4 +84,14 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
   };
   process.on('exit', release);
   return { file, release };
+}
+
+/**
+ * Create the data directory (and missing parents). `undo` removes what this
+ * call created, so a first start that fails after creating its database
+ * (an engine unreachable) leaves nothing behind; an existing directory is never removed.
+ */
+export function makeDataDir(dir: string): { undo(): void } {
+  const created = mkdirSync(dir, { recursive: true });
+  return { undo: () => created !== undefined && rmSync(created, { recursive: true, force: true }) };
 }

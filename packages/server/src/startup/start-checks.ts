@@ -1,6 +1,8 @@
+import { createSocket } from 'node:dgram';
 import { accessSync, constants, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, isIPv6 } from 'node:net';
 import { dirname } from 'node:path';
+import { listOption, type Options } from '../config/options.js';
 import { StartError } from './start-errors.js';
 
 /**
@@ -10,12 +12,34 @@ import { StartError } from './start-errors.js';
  * The ports are probed by binding and releasing them; a port taken in the
  * instant between probe and listen still fails the start (later, cleanly).
  */
-export async function checkBeforeStart(o: { data_dir: string; host: string; http_port: number; tcp_port: number; ops_host?: string; ops_port?: number }): Promise<void> {
+export async function checkBeforeStart(o: Options): Promise<void> {
   checkDataDir(o.data_dir);
+  checkEngineUrls(o);
   await checkPort(o.host, o.http_port, '--http-port');
   if (o.tcp_port !== o.http_port || o.tcp_port === 0) await checkPort(o.host, o.tcp_port, '--tcp-port');
   else throw new StartError(`--http-port and --tcp-port are both ${o.http_port}; give them different ports`);
-  if (o.ops_port !== undefined && o.ops_port > 0) await checkPort(o.ops_host ?? o.host, o.ops_port, '--ops-port');
+  if (o.ops_port >= 0) await checkPort(o.ops_host, o.ops_port, '--ops-port');
+  if (o.udp_port > 0) await checkUdpPort(o.host, o.udp_port);
+}
+
+/** The engines' URLs are URLs of the right kind (reachability is found when they are opened). */
+export function checkEngineUrls(o: Options): void {
+  if (o.store === 'mysql') {
+    if (!o.mysql_primary) throw new StartError('store=mysql needs --mysql-primary mysql://user:pass@host:port/db');
+    checkUrl('--mysql-primary', o.mysql_primary, ['mysql:']);
+    for (const replica of listOption(o.mysql_replica)) checkUrl('--mysql-replica', replica, ['mysql:']);
+  }
+  if ([o.location, o.seq, o.control, o.registry].includes('redis')) checkUrl('--redis-url', o.redis_url, ['redis:', 'rediss:']);
+}
+
+function checkUrl(flag: string, value: string, protocols: string[]): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (!protocol || !protocols.includes(protocol)) throw new StartError(`${flag} ${JSON.stringify(value)}: not a ${protocols[0]}// URL`);
 }
 
 /** The directory exists and is writable, or can be created (its nearest existing ancestor is a writable directory). */
@@ -44,12 +68,23 @@ export function checkDataDir(dir: string): void {
   }
 }
 
+/** Bind and release the port; port 0 still checks that `host` is an address of this machine. */
 export function checkPort(host: string, port: number, flag: string): Promise<void> {
-  if (port === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', (err: NodeJS.ErrnoException) => reject(new StartError(listenProblem(err, host, port, flag))));
     s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  });
+}
+
+export function checkUdpPort(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      s.close();
+      reject(new StartError(listenProblem(err, host, port, '--udp-port')));
+    });
+    s.bind({ address: host, port, exclusive: true }, () => s.close(() => resolve()));
   });
 }
 

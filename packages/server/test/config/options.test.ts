@@ -39,6 +39,13 @@ describe('options', () => {
     assert.throws(() => loadOptions({ argv: ['--config', join(dir, 'bad.json')], env: {} }), /unknown option "colour"/);
   });
 
+  it('--help and the errors describe every option\'s allowed values in words', () => {
+    assert.doesNotMatch(helpText(), /undefined/);
+    const dir = mkdtempSync(join(tmpdir(), 'parley-cfg-'));
+    writeFileSync(join(dir, 'r.json'), JSON.stringify({ mysql_replica: 5 }));
+    assert.throws(() => loadOptions({ argv: ['--config', join(dir, 'r.json')], env: {} }), /mysql_replica.*allowed: text or a list of text$/);
+  });
+
   it('every option is in --help and in docs/configuration.md', () => {
     const doc = readFileSync(fileURLToPath(new URL('../../../../docs/configuration.md', import.meta.url)), 'utf8');
     const help = helpText();

@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ERRORS } from '@parley/protocol';
 import { startApi, type ApiHarness } from '../api/helpers.js';
 
@@ -105,6 +108,8 @@ describe('HTTP: every bad input answered as documented', () => {
     assertCatalogued(await h.req('POST', '/v1/auth/logout', { token: t.bob, payload: 'hi', headers: { 'content-type': 'text/plain' } }), 'bad_frame');
     assertCatalogued(await h.req('POST', '/v1/admin/users/alice/tokens', { apiKey: h.apiKey, payload: 'null', headers: json }), 'invalid_field');
     assertCatalogued(await h.req('POST', '/v1/admin/users', { apiKey: h.apiKey, payload: 'null', headers: json }), 'invalid_field');
+    // Prototype poisoning is refused by fastify's parser as JSON it does not take (docs/http-api.md).
+    assertCatalogued(await h.req('POST', '/v1/admin/users', { apiKey: h.apiKey, payload: '{"user_id":"p","meta":{"__proto__":{"x":1}}}', headers: json }), 'bad_frame');
     // An absent body still counts as {} where nothing is required.
     const noBody = await h.req('POST', '/v1/admin/users/alice/tokens', { apiKey: h.apiKey });
     assert.equal(noBody.status, 200);
@@ -113,6 +118,7 @@ describe('HTTP: every bad input answered as documented', () => {
   it('answers requests Node refuses (headers too large, malformed line, bad chunking) in the catalogue shape', async () => {
     const big = await rawHttp(port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     assertCatalogued(big, 'headers_too_large');
+    assertCatalogued(await rawHttp(port, `GET /v1/conversations?x=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 'headers_too_large');
     assertCatalogued(await rawHttp(port, 'GARBAGE\r\n\r\n'), 'bad_frame');
     assertCatalogued(await rawHttp(port, 'GET /healthz HTTP/9.9 extra\r\n\r\n'), 'bad_frame');
     const chunked = await rawHttp(port, `POST /v1/admin/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.apiKey}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`);
@@ -131,5 +137,36 @@ describe('HTTP: every bad input answered as documented', () => {
     }
     const real = await h.req('GET', '/v1/admin/users/alice/friends', { apiKey: h.apiKey });
     assert.deepEqual([real.status, real.body], [200, { friends: [] }]);
+  });
+});
+
+/**
+ * `parley start` serves the web client at / by default (a wildcard route), so
+ * a path parameter over the router's limit falls through to that route, not to
+ * the router's FST_ERR_MAX_PARAM_LENGTH: the answer must still be 414 as documented.
+ */
+describe('HTTP with the web client served: over-long path parameters', () => {
+  let h: ApiHarness;
+  let token: string;
+  const web = mkdtempSync(join(tmpdir(), 'parley-web-'));
+  before(async () => {
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>web</title>');
+    h = await startApi({ webDir: web });
+    token = (await h.users('alice'))['alice']!;
+  });
+  after(async () => {
+    await h?.close();
+    rmSync(web, { recursive: true, force: true });
+  });
+
+  it('answers uri_too_long for a parameter over 256 characters, not_found for an unknown route', async () => {
+    const long = 'a'.repeat(300);
+    assertCatalogued(await h.as(token, 'GET', `/v1/conversations/s:${long}:bob/messages`), 'uri_too_long');
+    assertCatalogued(await h.as(token, 'DELETE', `/v1/conversations/s:${long}:bob/messages/1`), 'uri_too_long');
+    assertCatalogued(await h.req('GET', `/v1/admin/users/${long}/friends`, { apiKey: h.apiKey }), 'uri_too_long');
+    assertCatalogued(await h.as(token, 'GET', '/v1/no-such-route'), 'not_found');
+    // The web client itself is still served.
+    const page = await h.req('GET', '/', {});
+    assert.equal(page.status, 200);
   });
 });
