@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   } catch (err) {
     const line = describeStartError(err);
     if (line === undefined) throw err;
-    fail(line, 1);
+    fail(line, err instanceof ConfigError ? 2 : 1);
   }
   const defaultApp = await platform.core.apps.get('default').catch(() => undefined);
   process.stdout.write(formatBanner({

@@ -2,6 +2,7 @@ import { createSocket } from 'node:dgram';
 import { accessSync, constants, statSync } from 'node:fs';
 import { createServer, isIPv6 } from 'node:net';
 import { dirname } from 'node:path';
+import { ConfigError } from '../config/load-options.js';
 import { listOption, type Options } from '../config/options.js';
 import { StartError } from './start-errors.js';
 
@@ -22,10 +23,10 @@ export async function checkBeforeStart(o: Options): Promise<void> {
   if (o.udp_port > 0) await checkUdpPort(o.host, o.udp_port);
 }
 
-/** The engines' URLs are URLs of the right kind (reachability is found when they are opened). */
+/** The engines' URLs are URLs of the right kind (reachability is found when they are opened); a wrong one is a bad option (exit 2). */
 export function checkEngineUrls(o: Options): void {
   if (o.store === 'mysql') {
-    if (!o.mysql_primary) throw new StartError('store=mysql needs --mysql-primary mysql://user:pass@host:port/db');
+    if (!o.mysql_primary) throw new ConfigError('store=mysql needs --mysql-primary mysql://user:pass@host:port/db');
     checkUrl('--mysql-primary', o.mysql_primary, ['mysql:']);
     for (const replica of listOption(o.mysql_replica)) checkUrl('--mysql-replica', replica, ['mysql:']);
   }
@@ -39,7 +40,7 @@ function checkUrl(flag: string, value: string, protocols: string[]): void {
   } catch {
     protocol = undefined;
   }
-  if (!protocol || !protocols.includes(protocol)) throw new StartError(`${flag} ${JSON.stringify(value)}: not a ${protocols[0]}// URL`);
+  if (!protocol || !protocols.includes(protocol)) throw new ConfigError(`${flag} ${JSON.stringify(value)}: not a ${protocols[0]}// URL`);
 }
 
 /** The directory exists and is writable, or can be created (its nearest existing ancestor is a writable directory). */

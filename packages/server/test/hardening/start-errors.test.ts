@@ -40,7 +40,9 @@ describe('parley start: one line and nothing created, for every start error', ()
     assert.match(await start('host', ['--host', '192.0.2.1']), /^parley: --host 192\.0\.2\.1: not an address of this machine/);
   });
 
-  it('--store mysql without --mysql-primary, or with one that is not a mysql:// URL, names --mysql-primary', async () => {
+  it('--store mysql without --mysql-primary, or with one that is not a mysql:// URL, names --mysql-primary (a bad option: exit 2)', async () => {
+    const r = await runCli(['start', '--data-dir', join(root, 'mysql-exit'), '--store', 'mysql']);
+    assert.equal(r.code, 2, r.stdout);
     assert.match(await start('mysql-none', ['--store', 'mysql']), /^parley: .*--mysql-primary/);
     assert.match(await start('mysql-bad', ['--store', 'mysql', '--mysql-primary', 'nonsense']), /^parley: --mysql-primary "nonsense": not a mysql:\/\/ URL/);
     assert.match(await start('mysql-replica', ['--store', 'mysql', '--mysql-primary', 'mysql://root@127.0.0.1:1/x', '--mysql-replica', 'http://x']), /^parley: --mysql-replica "http:\/\/x": not a mysql:\/\/ URL/);
