@@ -86,15 +86,16 @@ describe('server flavour and GTID tracking', () => {
     const lib = join(dirname(require.resolve('mysql2')), 'lib', 'packets'); // not in mysql2's exports: by path
     const ResultSetHeader = require(join(lib, 'resultset_header.js'));
     const Packet = require(join(lib, 'packet.js'));
-    const gtids = `${B}:12-13`;
+    const gtids = `${B}:12-13,\n${a}:4`; // the tracker writes sets as gtid_executed does: a line break after each comma
     const entry = Buffer.concat([Buffer.from([0]), Buffer.from([gtids.length]), Buffer.from(gtids)]); // encoding spec, lenenc GTID set
     const state = Buffer.concat([Buffer.from([3, entry.length]), entry]);
     const body = Buffer.concat([Buffer.from([0x00, 1, 0, 0x02, 0x40, 0, 0, 0]), Buffer.from([state.length]), state]);
     const buf = Buffer.concat([Buffer.alloc(4), body]);
     const conn = { config: { bigNumberStrings: false }, serverEncoding: 'utf8', _handshakePacket: { capabilityFlags: 0x00800000 | 0x200 } };
     const header = new ResultSetHeader(new Packet(0, buf, 0, buf.length), conn);
-    assert.deepEqual(header.stateChanges.gtids, [gtids]);
+    assert.deepEqual(header.stateChanges.gtids, [`${B}:12-13`, `\n${a}:4`], 'mysql2 splits on the comma');
     assert.equal(lastGtid(header), gtids);
+    assert.equal(parseMysqlGtidSet(lastGtid(header)).toString(), `${B}:12-13,${a}:4`);
     assert.equal(lastGtid({ stateChanges: { systemVariables: {}, gtids: [`${B}:12`, `${a}:3`] } }), `${B}:12,${a}:3`, 'rejoined where mysql2 split');
     assert.equal(lastGtid({ stateChanges: { systemVariables: {}, gtids: [] } }), undefined);
     assert.equal(lastGtid({ stateChanges: { systemVariables: { last_gtid: '0-1-12' }, gtids: [] } }), '0-1-12', 'MariaDB');
