@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReplicaRouter } from '../src/store/mysql/replica-router.js';
-import type { SqlPool } from '../src/store/mysql/sql-pool.js';
+import { fakeServer as fake } from './helpers/fake-sql-server.js';
+
+const fakeServer = (pos: () => string, waitResult?: () => number) => fake('mariadb', pos, waitResult);
 
 /**
  * The replica router's decisions on fake servers and a fake clock (no
  * database, no wall-clock): lag from the primary's position samples, the
  * GTID read-your-writes rule, and the per-key primary window used when the
- * primary reports no GTIDs (MySQL 8 without tracking, MariaDB without a
- * binary log). mysql-replica.test.ts covers the same against real servers.
+ * primary reports no GTIDs (GTIDs off, no binary log). MariaDB flavour
+ * here; mysql8-replica-router.test.ts has the MySQL 8 one.
+ * mysql-replica.test.ts covers the same against real servers.
  */
-function fakeServer(pos: () => string, waitResult: () => number = () => -1) {
-  const calls: string[] = [];
-  const pool = {
-    async raw(_what: string, sql: string) {
-      calls.push(sql);
-      if (sql.includes('MASTER_GTID_WAIT')) return { rows: [{ w: waitResult() }], affected: 0 };
-      return { rows: [{ pos: pos() }], affected: 0 };
-    },
-  } as unknown as SqlPool;
-  return { pool, calls };
-}
 
 /** A primary and one replica that report no GTIDs, checked once. */
 async function withoutGtids(opts: ConstructorParameters<typeof ReplicaRouter>[2]) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import { MYSQL_MIGRATIONS } from '../src/store/mysql/migrations.js';
+import { gtidDialect } from '../src/store/mysql/gtid-positions.js';
 import { toStoreError, withRetry } from '../src/store/mysql/mysql-errors.js';
 import { MysqlStore } from '../src/store/mysql/mysql-store.js';
 import { SqlPool } from '../src/store/mysql/sql-pool.js';
@@ -218,6 +219,25 @@ describe('MysqlStore (MariaDB specifics)', () => {
       assert.ok(uncapped > 2 * 4, `the same work prepares more than the cap allows when uncapped (${uncapped}), so the cap is what bounded it`);
     } finally {
       await root.end();
+    }
+  });
+
+  it('a pool asks the flavour once and sets up every connection for it before any statement: MariaDB tracks last_gtid, a write reports its GTID', async () => {
+    const db = await pair.createDatabase();
+    const pool = new SqlPool({ url: db.primaryUrl, connectionLimit: 3, sessionInit: (f) => [gtidDialect(f).trackSql] });
+    try {
+      // Three statements before the flavour is known: each waits for it, and each connection has its session init first.
+      const tracked = await Promise.all([1, 2, 3].map(() => pool.raw('probe', 'SELECT @@session_track_system_variables AS t, SLEEP(0.05) AS s')));
+      for (const r of tracked) assert.match(String(r.rows[0]?.t), /(^|,)last_gtid(,|$)/);
+      assert.equal(await pool.flavour(), 'mariadb');
+      await pool.raw('probe', 'CREATE TABLE probe (id INT PRIMARY KEY)');
+      const w = await pool.run('probe', 'INSERT INTO probe VALUES (?)', [1]);
+      assert.match(w.gtid ?? '', /^\d+-\d+-\d+$/, 'the write\'s GTID, from last_gtid');
+      const { gtid } = await pool.tx('probe', (tx) => tx.run('INSERT INTO probe VALUES (?)', [2]));
+      assert.match(gtid ?? '', /^\d+-\d+-\d+$/);
+      assert.notEqual(gtid, w.gtid);
+    } finally {
+      await pool.close();
     }
   });
 

@@ -17,6 +17,7 @@ import { MysqlDirectoryTables, one } from './directory-tables.js';
 import { MessageSearch, type SearchPlan } from './message-search.js';
 import { MessageWriter } from './message-writer.js';
 import { runMysqlMigrations } from './migrations.js';
+import { gtidDialect, type ServerFlavour } from './gtid-positions.js';
 import { ReplicaRouter, type ReplicaRouterOptions, type ReplicaStatus } from './replica-router.js';
 import { cutPadded } from './statement-shapes.js';
 import { SeqMarks, type SeqBlock } from './seq-marks.js';
@@ -40,8 +41,8 @@ export interface MysqlStoreOptions {
   now?: () => number;
 }
 
-// last_gtid tracking gives every write's GTID for read-your-writes (MariaDB); where it fails, the session just does not track it.
-const TRACK_GTID = "SET SESSION session_track_system_variables = CONCAT_WS(',', NULLIF(@@session_track_system_variables, ''), 'last_gtid')";
+// GTID tracking gives every write's GTID for read-your-writes (MariaDB last_gtid, MySQL 8 OWN_GTID); where it fails, the session just does not track it.
+const trackGtids = (f: ServerFlavour) => [gtidDialect(f).trackSql];
 
 const userKey = (app: string, user: string) => `u\u0000${app}\u0000${user}`;
 const convKey = (app: string, conv: string) => `c\u0000${app}\u0000${conv}`;
@@ -67,14 +68,14 @@ export class MysqlStore extends MysqlDirectoryTables implements Store {
   private migrated = false;
 
   constructor(private readonly opts: MysqlStoreOptions) {
-    super(new SqlPool({ url: opts.primaryUrl, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements: opts.maxPreparedStatements ?? 64, sessionInit: [TRACK_GTID] }));
+    super(new SqlPool({ url: opts.primaryUrl, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements: opts.maxPreparedStatements ?? 64, sessionInit: trackGtids }));
     this.now = opts.now ?? Date.now;
     const maxPreparedStatements = opts.maxPreparedStatements ?? 64;
     this.writerPool = new SqlPool({
       url: opts.primaryUrl, connectionLimit: opts.writerPoolSize ?? 4, maxPreparedStatements, changedRows: true,
       // READ COMMITTED: no gap locks on the unique keys, so concurrent batches rarely deadlock.
       // A batch waits at most 10 s for a row lock (default 50 s), then fails unavailable: no ack, the client resends.
-      sessionInit: [TRACK_GTID, 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', 'SET SESSION innodb_lock_wait_timeout = 10'],
+      sessionInit: (f) => [...trackGtids(f), 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', 'SET SESSION innodb_lock_wait_timeout = 10'],
     });
     this.replicaPools = (opts.replicaUrls ?? []).map((url) => new SqlPool({ url, connectionLimit: opts.poolSize ?? 10, maxPreparedStatements }));
     this.router = new ReplicaRouter(this.primary, this.replicaPools.map((pool, i) => ({ pool, url: opts.replicaUrls![i]! })), opts.replica);

@@ -1,4 +1,5 @@
 import { StoreError } from '../store.js';
+import { gtidDialect, type GtidDialect, type GtidPosition } from './gtid-positions.js';
 import type { SqlPool } from './sql-pool.js';
 
 /**
@@ -6,19 +7,24 @@ import type { SqlPool } from './sql-pool.js';
  * read-your-writes for the user who wrote (docs/mysql.md lists which reads
  * come here).
  *
- * Read-your-writes (MariaDB): primary sessions track `last_gtid`, so every
- * write of this process reports the GTID it was logged under; the store
- * records it against the keys the write touched (the user, the
- * conversation). A read for those keys is sent to a replica only once the
- * replica has applied that GTID: known from its last health check, or
- * waited for with MASTER_GTID_WAIT (bounded by `waitMs`); if it has not
- * caught up by then, the read goes to the primary. Servers that report no
- * GTID (MySQL 8 without tracking) fall back to a per-key primary window:
- * reads for a key written less than `primaryWindowMs` ago go to the primary.
+ * The primary's flavour (MariaDB or MySQL 8, SqlPool.flavour) picks the
+ * GTID dialect (gtid-positions.ts); the rules below are the same for both.
  *
- * Health: every `checkIntervalMs` the primary's @@gtid_binlog_pos is sampled
- * and each replica's @@gtid_slave_pos read; a replica's lag is the age of the
- * oldest primary sample it has not yet applied. A replica that fails the
+ * Read-your-writes: primary sessions track their GTIDs (MariaDB `last_gtid`,
+ * MySQL `session_track_gtids=OWN_GTID`), so every write of this process
+ * reports the GTID it was logged under; the store records it against the
+ * keys the write touched (the user, the conversation). A read for those keys
+ * is sent to a replica only once the replica has applied that GTID: known
+ * from its last health check, or waited for (MASTER_GTID_WAIT,
+ * WAIT_FOR_EXECUTED_GTID_SET; bounded by `waitMs`); if it has not caught up
+ * by then, the read goes to the primary. Servers that report no GTID (GTIDs
+ * off, no binary log) fall back to a per-key primary window: reads for a key
+ * written less than `primaryWindowMs` ago go to the primary.
+ *
+ * Health: every `checkIntervalMs` the primary's position is sampled
+ * (@@gtid_binlog_pos, @@global.gtid_executed) and each replica's read
+ * (@@gtid_slave_pos, @@global.gtid_executed); a replica's lag is the age of
+ * the oldest primary sample it has not yet applied. A replica that fails the
  * check, or lags more than `maxLagMs`, is skipped, and used again from the
  * first check that finds it healthy. A read that fails on a replica for a
  * connection reason, or does not answer within `readTimeoutMs`, marks it
@@ -38,30 +44,6 @@ export interface ReplicaRouterOptions {
   now?: () => number;
 }
 
-/** GTID position: replication domain → the GTID with the highest sequence number in it. */
-type Position = Map<number, { server: number; seq: number }>;
-
-function parsePosition(s: string | null | undefined): Position {
-  const p: Position = new Map();
-  for (const part of (s ?? '').split(',')) {
-    const m = /^\s*(\d+)-(\d+)-(\d+)\s*$/.exec(part);
-    if (!m) continue;
-    merge(p, Number(m[1]), { server: Number(m[2]), seq: Number(m[3]) });
-  }
-  return p;
-}
-
-function merge(p: Position, domain: number, g: { server: number; seq: number }): void {
-  const cur = p.get(domain);
-  if (!cur || cur.seq < g.seq) p.set(domain, g);
-}
-
-/** Sequence numbers grow within a domain (gtid_strict_mode), whichever server logged them. */
-function covers(have: Position, need: Position): boolean {
-  for (const [d, g] of need) if ((have.get(d)?.seq ?? 0) < g.seq) return false;
-  return true;
-}
-
 export interface ReplicaStatus {
   url: string;
   healthy: boolean;
@@ -75,17 +57,19 @@ interface Replica {
   url: string;
   healthy: boolean;
   lagMs: number | null;
-  position: Position;
+  position: GtidPosition | null;
   rawPosition: string;
   error?: string;
 }
 
-type Written = { gtid?: Position; at: number };
+type Written = { gtid?: GtidPosition; at: number };
 
 export class ReplicaRouter {
   private readonly replicas: Replica[];
   private readonly written = new Map<string, Written>();
-  private samples: Array<{ at: number; pos: Position }> = [];
+  private samples: Array<{ at: number; pos: GtidPosition }> = [];
+  /** from the primary's flavour, at the first check that reached it */
+  private dialect: GtidDialect | null = null;
   private timer: NodeJS.Timeout | null = null;
   private next = 0;
   private checking: Promise<void> | null = null;
@@ -101,7 +85,7 @@ export class ReplicaRouter {
       checkTimeoutMs: opts.checkTimeoutMs ?? 2000, readTimeoutMs: opts.readTimeoutMs ?? 5000,
       primaryWindowMs: opts.primaryWindowMs ?? 3000, maxTrackedKeys: opts.maxTrackedKeys ?? 200_000, now: opts.now ?? Date.now,
     };
-    this.replicas = replicas.map((r) => ({ ...r, healthy: false, lagMs: null, position: new Map(), rawPosition: '' }));
+    this.replicas = replicas.map((r) => ({ ...r, healthy: false, lagMs: null, position: null, rawPosition: '' }));
   }
 
   get hasReplicas(): boolean {
@@ -123,10 +107,12 @@ export class ReplicaRouter {
 
   /** Remember that `keys` were written (under `gtid` when the server told us). */
   recordWrite(keys: readonly string[], gtid: string | undefined): void {
+    if (!this.hasReplicas) return;
     // Once the server has shown it reports GTIDs, a write without one changed nothing (no binlog event).
     if (gtid) this.sawGtid = true;
     else if (this.sawGtid) return;
-    const w: Written = { gtid: gtid ? parsePosition(gtid) : undefined, at: this.o.now() };
+    // A GTID that cannot be read (or before the primary's flavour is known) falls back to the primary window.
+    const w: Written = { gtid: gtid ? this.parse(gtid) : undefined, at: this.o.now() };
     for (const k of keys) {
       this.written.delete(k);
       this.written.set(k, w);
@@ -137,7 +123,7 @@ export class ReplicaRouter {
   /** The pool to run a lag-tolerant read for `keys` on. */
   async poolFor(keys: readonly string[]): Promise<SqlPool> {
     if (!this.hasReplicas) return this.primary;
-    const need: Position = new Map();
+    let need: GtidPosition | null = null;
     const now = this.o.now();
     for (const k of keys) {
       const w = this.written.get(k);
@@ -146,15 +132,17 @@ export class ReplicaRouter {
         if (now - w.at < this.o.primaryWindowMs) return this.viaPrimary();
         continue;
       }
-      for (const [d, g] of w.gtid) merge(need, d, g);
+      need ??= this.dialect!.parse('');
+      need.merge(w.gtid);
     }
     const healthy = this.replicas.filter((r) => r.healthy);
     if (healthy.length === 0) return this.viaPrimary();
     const r = healthy[this.next++ % healthy.length]!;
-    if (need.size === 0 || covers(r.position, need)) return this.viaReplica(r);
-    const caughtUp = healthy.find((x) => covers(x.position, need));
+    if (!need || need.empty || r.position?.covers(need)) return this.viaReplica(r);
+    const want = need;
+    const caughtUp = healthy.find((x) => x.position?.covers(want));
     if (caughtUp) return this.viaReplica(caughtUp);
-    if (await this.waitFor(r, need)) return this.viaReplica(r);
+    if (await this.waitFor(r, want)) return this.viaReplica(r);
     return this.viaPrimary();
   }
 
@@ -188,19 +176,25 @@ export class ReplicaRouter {
   private async check(): Promise<void> {
     const at = this.o.now();
     try {
-      const { rows } = await withTimeout(this.primary.raw('replica check', 'SELECT @@gtid_binlog_pos AS pos'), this.o.checkTimeoutMs, 'primary position');
-      this.samples.push({ at, pos: parsePosition(String(rows[0]?.pos ?? '')) });
+      this.dialect ??= gtidDialect(await withTimeout(this.primary.flavour(), this.o.checkTimeoutMs, 'primary flavour'));
+      const { rows } = await withTimeout(this.primary.raw('replica check', this.dialect.primaryPositionSql), this.o.checkTimeoutMs, 'primary position');
+      this.samples.push({ at, pos: this.dialect.parse(String(rows[0]?.pos ?? '')) });
     } catch {
       // The primary is down: replicas keep their last verdict; writes fail on their own.
     }
+    const d = this.dialect;
+    if (!d) return; // never reached the primary: no replica is judged healthy yet
     const horizon = at - Math.max(this.o.maxLagMs * 4, 60_000);
     while (this.samples.length > 2 && this.samples[0]!.at < horizon) this.samples.shift();
     await Promise.all(this.replicas.map(async (r) => {
       try {
-        const { rows } = await withTimeout(r.pool.raw('replica check', 'SELECT @@gtid_slave_pos AS pos'), this.o.checkTimeoutMs, 'replica check');
+        const flavour = await withTimeout(r.pool.flavour(), this.o.checkTimeoutMs, 'replica flavour');
+        if (flavour !== d.flavour) throw new Error(`a ${flavour} replica of a ${d.flavour} primary`);
+        const { rows } = await withTimeout(r.pool.raw('replica check', d.replicaPositionSql), this.o.checkTimeoutMs, 'replica check');
         r.rawPosition = String(rows[0]?.pos ?? '');
-        r.position = parsePosition(r.rawPosition);
-        const behind = this.samples.find((s) => !covers(r.position, s.pos));
+        const position = d.parse(r.rawPosition);
+        r.position = position;
+        const behind = this.samples.find((s) => !position.covers(s.pos));
         r.lagMs = behind ? Math.max(0, this.o.now() - behind.at) : 0;
         r.healthy = r.lagMs <= this.o.maxLagMs;
         r.error = r.healthy ? undefined : `lagging ${r.lagMs} ms`;
@@ -212,13 +206,23 @@ export class ReplicaRouter {
     }));
   }
 
-  private async waitFor(r: Replica, need: Position): Promise<boolean> {
-    const gtids = [...need].map(([d, g]) => `${d}-${g.server}-${g.seq}`);
+  /** A GTID from a write, or undefined when it cannot be read (then the primary window applies). */
+  private parse(gtid: string): GtidPosition | undefined {
     try {
-      const { rows } = await withTimeout(r.pool.raw('replica wait', 'SELECT MASTER_GTID_WAIT(?, ?) AS w', [gtids.join(','), this.o.waitMs / 1000]),
+      return this.dialect?.parse(gtid);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async waitFor(r: Replica, need: GtidPosition): Promise<boolean> {
+    // A timeout of 0 would mean "no timeout" to WAIT_FOR_EXECUTED_GTID_SET: at least 1 ms.
+    const seconds = Math.max(this.o.waitMs, 1) / 1000;
+    try {
+      const { rows } = await withTimeout(r.pool.raw('replica wait', this.dialect!.waitSql, [need.toString(), seconds]),
         this.o.waitMs + this.o.checkTimeoutMs, 'replica wait');
       if (Number(rows[0]?.w) !== 0) return false;
-      for (const [d, g] of need) merge(r.position, d, g);
+      r.position?.merge(need);
       return true;
     } catch (err) {
       this.readFailed(r.pool, err);

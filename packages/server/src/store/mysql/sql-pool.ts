@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import { flavourOf, type ServerFlavour } from './gtid-positions.js';
 import { isFatal, withRetry, type RetryOptions } from './mysql-errors.js';
 
 /** Values bound to a prepared statement (undefined is not allowed by the protocol; use null). */
@@ -8,7 +9,11 @@ export interface RunResult<R> {
   rows: R[];
   /** rows changed by an INSERT/UPDATE/DELETE (0 for a SELECT) */
   affected: number;
-  /** MariaDB: the GTID this statement's (autocommit) transaction was logged under, if it wrote anything */
+  /**
+   * The GTID(s) this statement's (autocommit) transaction was logged under,
+   * if it wrote anything and the session tracks them: MariaDB `last_gtid`
+   * (`0-1-12`), MySQL 8 `session_track_gtids=OWN_GTID` (`uuid:12`)
+   */
   gtid?: string;
 }
 
@@ -24,8 +29,8 @@ export interface SqlPoolOptions {
   maxPreparedStatements?: number;
   /** report rows actually changed instead of rows matched (the commit path needs it for ON DUPLICATE KEY no-ops) */
   changedRows?: boolean;
-  /** session statements run once on every new connection */
-  sessionInit?: string[];
+  /** session statements run once on every new connection, before any statement of ours, for the server's flavour */
+  sessionInit?: (flavour: ServerFlavour) => string[];
   retry?: RetryOptions;
   connectTimeoutMs?: number;
 }
@@ -35,11 +40,15 @@ export interface Tx {
   run<R = Record<string, unknown>>(sql: string, params?: Param[]): Promise<RunResult<R>>;
 }
 
-function lastGtid(header: unknown): string | undefined {
-  const sc = (header as { stateChanges?: { systemVariables?: Record<string, string> } } | null)?.stateChanges;
-  const g = sc?.systemVariables?.last_gtid;
+/** mysql2 puts MariaDB's tracked `last_gtid` in systemVariables, and MySQL's GTID tracker split on ',' in gtids (exported for tests). */
+export function lastGtid(header: unknown): string | undefined {
+  const sc = (header as { stateChanges?: { systemVariables?: Record<string, string>; gtids?: string[] } } | null)?.stateChanges;
+  const g = sc?.systemVariables?.last_gtid || (sc?.gtids ?? []).join(',').trim();
   return g ? g : undefined;
 }
+
+/** The raw (callback) connection the pool reports when it opens one. */
+type RawConnection = { query(sql: string, cb: (err: unknown) => void): unknown };
 
 function toResult<R>(res: unknown): RunResult<R> {
   if (Array.isArray(res)) return { rows: res as R[], affected: 0 };
@@ -55,6 +64,10 @@ function toResult<R>(res: unknown): RunResult<R> {
  */
 export class SqlPool {
   readonly pool: mysql.Pool;
+  private known: ServerFlavour | undefined;
+  private detecting: Promise<ServerFlavour> | null = null;
+  /** connections opened before the flavour was known: their session init waits for it */
+  private uninitialized: RawConnection[] = [];
 
   constructor(private readonly opts: SqlPoolOptions) {
     this.pool = mysql.createPool({
@@ -72,18 +85,48 @@ export class SqlPool {
       bigNumberStrings: false,
       flags: opts.changedRows ? ['-FOUND_ROWS'] : [],
     });
-    const init = opts.sessionInit ?? [];
-    if (init.length > 0) {
-      // Queued on the raw connection before any statement of ours runs on it.
-      this.pool.pool.on('connection', (conn) => {
-        for (const sql of init) conn.query(sql, () => {});
+    if (opts.sessionInit) {
+      this.pool.pool.on('connection', (conn: RawConnection) => {
+        if (this.known) this.initSession(conn, this.known);
+        else this.uninitialized.push(conn);
       });
     }
+  }
+
+  /**
+   * The server's flavour, asked once (`SELECT VERSION(), @@version_comment`);
+   * a failed attempt is asked again next time.
+   */
+  flavour(): Promise<ServerFlavour> {
+    if (this.known) return Promise.resolve(this.known);
+    this.detecting ??= this.detect().finally(() => { this.detecting = null; });
+    return this.detecting;
+  }
+
+  private async detect(): Promise<ServerFlavour> {
+    const [rows] = await this.pool.query('SELECT VERSION() AS v, @@version_comment AS c');
+    const row = (rows as Array<{ v?: unknown; c?: unknown }>)[0];
+    const f = flavourOf(String(row?.v ?? ''), String(row?.c ?? ''));
+    this.known = f;
+    // Synchronously, before any caller waiting for the flavour queues a statement on these connections.
+    for (const conn of this.uninitialized.splice(0)) this.initSession(conn, f);
+    return f;
+  }
+
+  /** Queued on the raw connection ahead of any statement of ours; a statement the server rejects is left out. */
+  private initSession(conn: RawConnection, f: ServerFlavour): void {
+    for (const sql of this.opts.sessionInit!(f)) conn.query(sql, () => {});
+  }
+
+  /** With a flavour-dependent session init, no statement runs before the flavour is known. */
+  private async ready(): Promise<void> {
+    if (this.opts.sessionInit && !this.known) await this.flavour();
   }
 
   /** One statement in autocommit mode. */
   run<R = Record<string, unknown>>(what: string, sql: string, params: Param[] = []): Promise<RunResult<R>> {
     return withRetry(what, async () => {
+      await this.ready();
       const [res] = await this.pool.execute(sql, params);
       return toResult<R>(res);
     }, this.opts.retry);
@@ -92,6 +135,7 @@ export class SqlPool {
   /** A text-protocol statement (DDL, session control) that must not be prepared. */
   async raw(what: string, sql: string, params: Param[] = []): Promise<RunResult<Record<string, unknown>>> {
     return withRetry(what, async () => {
+      await this.ready();
       const [res] = await this.pool.query(sql, params);
       return toResult(res);
     }, this.opts.retry);
@@ -100,12 +144,13 @@ export class SqlPool {
   /**
    * `fn` in one transaction on one connection; retried from the start on a
    * deadlock. Resolves only after COMMIT returned, with the GTID it was logged
-   * under (MariaDB with last_gtid tracking on). `readCommitted`: this
+   * under (with GTID tracking on). `readCommitted`: this
    * transaction reads the latest committed rows at every statement (after a
    * lock wait it sees what the lock holder committed), without gap locks.
    */
   tx<T>(what: string, fn: (tx: Tx) => Promise<T>, opts: { readCommitted?: boolean } = {}): Promise<{ value: T; gtid?: string }> {
     return withRetry(what, async () => {
+      await this.ready();
       const conn = await this.pool.getConnection();
       let broken = false;
       try {
