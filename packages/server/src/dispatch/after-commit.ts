@@ -50,7 +50,7 @@ export class AfterCommit {
         const targets: ConnRef[] = [];
         for (const u of delivery.recipients) {
           const list = byUser.get(u);
-          if (list) targets.push(...list);
+          if (list) for (const c of list) targets.push(c);
         }
         this.d.pusher.toConns(targets, JSON.stringify(push), delivery.exceptConn);
       }

@@ -12,7 +12,7 @@ const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, option
  */
 export class OutFrame {
   private utf8?: Buffer;
-  private tcp?: Uint8Array;
+  private tcp?: Buffer;
   private ws?: Buffer;
 
   constructor(readonly text: string) {}
@@ -26,9 +26,16 @@ export class OutFrame {
     return (this.utf8 ??= Buffer.from(this.text, 'utf8'));
   }
 
-  /** the JSON behind its 4-byte length prefix */
-  tcpBytes(): Uint8Array {
-    return (this.tcp ??= encodeTcpFrame(this.bytes()));
+  /**
+   * The JSON behind its 4-byte length prefix, as a Buffer: a plain
+   * Uint8Array would be wrapped in a new Buffer by every socket.write.
+   */
+  tcpBytes(): Buffer {
+    if (!this.tcp) {
+      const f = encodeTcpFrame(this.bytes());
+      this.tcp = Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+    }
+    return this.tcp;
   }
 
   /**

@@ -5,17 +5,14 @@ import type { ConnRef, Location, LoginPolicy } from './location.js';
  * entries vanish with it (clients reconnect and re-register).
  */
 export class MemoryLocation implements Location {
-  /** key `${app}\u0000${user}` → connections by conn id */
-  private readonly users = new Map<string, Map<string, ConnRef>>();
-
-  private key(appId: string, userId: string): string {
-    return `${appId}\u0000${userId}`;
-  }
+  /** app → user → connections by conn id (nested, so a lookup of a big group's members builds no key strings) */
+  private readonly apps = new Map<string, Map<string, Map<string, ConnRef>>>();
 
   async register(conn: ConnRef, policy: LoginPolicy): Promise<{ kicked: ConnRef[]; first: boolean }> {
-    const k = this.key(conn.app_id, conn.user_id);
-    let conns = this.users.get(k);
-    if (!conns) this.users.set(k, (conns = new Map()));
+    let users = this.apps.get(conn.app_id);
+    if (!users) this.apps.set(conn.app_id, (users = new Map()));
+    let conns = users.get(conn.user_id);
+    if (!conns) users.set(conn.user_id, (conns = new Map()));
     const first = conns.size === 0;
     const kicked: ConnRef[] = [];
     for (const old of conns.values()) {
@@ -28,12 +25,13 @@ export class MemoryLocation implements Location {
   }
 
   async unregister(appId: string, userId: string, connId: string): Promise<boolean> {
-    const k = this.key(appId, userId);
-    const conns = this.users.get(k);
-    if (!conns) return true;
+    const users = this.apps.get(appId);
+    const conns = users?.get(userId);
+    if (!users || !conns) return true;
     conns.delete(connId);
     if (conns.size === 0) {
-      this.users.delete(k);
+      users.delete(userId);
+      if (users.size === 0) this.apps.delete(appId);
       return true;
     }
     return false;
@@ -41,8 +39,10 @@ export class MemoryLocation implements Location {
 
   async lookup(appId: string, userIds: readonly string[]): Promise<ConnRef[]> {
     const out: ConnRef[] = [];
+    const users = this.apps.get(appId);
+    if (!users) return out;
     for (const u of userIds) {
-      const conns = this.users.get(this.key(appId, u));
+      const conns = users.get(u);
       if (conns) for (const c of conns.values()) out.push(c);
     }
     return out;
@@ -50,13 +50,15 @@ export class MemoryLocation implements Location {
 
   async connectionsOfLink(linkId: string): Promise<ConnRef[]> {
     const out: ConnRef[] = [];
-    for (const conns of this.users.values()) for (const c of conns.values()) if (c.link_id === linkId) out.push(c);
+    for (const users of this.apps.values()) {
+      for (const conns of users.values()) for (const c of conns.values()) if (c.link_id === linkId) out.push(c);
+    }
     return out;
   }
 
   async heartbeat(): Promise<void> {}
 
   async close(): Promise<void> {
-    this.users.clear();
+    this.apps.clear();
   }
 }
