@@ -67,7 +67,7 @@ export class ParleyClient extends ClientCore {
       fetchAfter: (conv_id, after, limit) => this.request('history', { conv_id, after, limit }),
       connectedAt: () => this.session?.server_time,
       deadlineMs: () => this.session?.commit_deadline_ms ?? DEFAULT_GAP_FILL.commitDeadlineMs,
-      report: (err) => { if (this.state === 'open') this.emit('error', err); },
+      report: (err) => { if (this.state === 'open') this.emit('error', toError(err)); },
     });
   }
 

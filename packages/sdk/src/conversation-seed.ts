@@ -28,7 +28,7 @@ export interface SeedDeps {
   /** the server's time at this connection's auth answer */
   connectedAt(): number | undefined;
   deadlineMs(): number;
-  report(err: Error): void;
+  report(err: unknown): void;
 }
 
 const PAGE = 50;
@@ -79,7 +79,7 @@ export class ConversationSeed {
         targets.push([c.conv_id, c.last_seq]);
       }));
     } catch (err) {
-      this.d.report(err as Error);
+      this.d.report(err);
     } finally {
       this.running--;
     }
